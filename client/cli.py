@@ -1,0 +1,168 @@
+"""``camnet-sender``: capture the newest frame, JPEG it once, send it to the hub; repeat.
+
+When the camera fails the sender keeps telling the hub it is alive ("camera-error") while it
+reopens the camera with backoff; when the hub is away it reconnects and sends fresh frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import cv2
+import numpy as np
+
+from client.sender import Sender
+from client.sources import EndOfSource, Source, SourceError, open_source
+from common import __version__, config, protocol
+from common.config import ConfigError, SenderConfig
+
+log = logging.getLogger("camnet.sender")
+
+
+class Stats:
+    """The sender's own figures, reported to the hub with each frame."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.dropped = 0  # frames the hub did not accept (away or refused)
+        self._times: list[float] = []
+
+    def delivered(self, now: float) -> None:
+        self.sent += 1
+        self._times = [t for t in self._times[-30:] if now - t < 2.0] + [now]
+
+    def fps(self) -> float:
+        t = self._times
+        return round((len(t) - 1) / (t[-1] - t[0]), 2) if len(t) > 1 and t[-1] > t[0] else 0.0
+
+
+def encode(frame: np.ndarray, width: int, quality: int) -> bytes:
+    """Resize to ``width`` (if set) and JPEG-encode, once per frame."""
+    if width and frame.shape[1] != width:
+        height = round(frame.shape[0] * width / frame.shape[1])
+        frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise SourceError("OpenCV could not JPEG-encode the frame")
+    return buf.tobytes()
+
+
+def stream(cfg: SenderConfig, source: Source, sender: Sender, stop: threading.Event,
+           reopen: Callable[[], Source]) -> int:
+    """Send frames until ``stop``; returns the exit code (0: stopped or file ended)."""
+    stats = Stats()
+    interval = 1.0 / cfg.fps
+    due = time.monotonic()
+    refused_logged = False
+    while not stop.is_set():
+        try:
+            frame = source.read()
+            jpeg = encode(frame, cfg.width, cfg.quality)
+        except EndOfSource:
+            log.info("video file ended; pass --loop to play it again")
+            return 0
+        except SourceError as exc:
+            source.close()
+            recovered = _recover_camera(cfg, sender, stop, reopen, str(exc))
+            if recovered is None:
+                return 0
+            source = recovered
+            continue
+        height, width = _size_after_resize(frame.shape, cfg.width)
+        info = {"version": __version__, "source": source.kind, "fps": stats.fps(),
+                "dropped": stats.dropped, "width": width, "height": height, "status": protocol.CAMERA_OK}
+        reply = sender.send(protocol.encode(cfg.name, jpeg, info))
+        now = time.monotonic()
+        if reply == protocol.REPLY_OK:
+            stats.delivered(now)
+            refused_logged = False
+        else:
+            stats.dropped += 1
+            if reply is not None and not refused_logged:
+                log.warning("hub refused a frame: %s", reply.decode(errors="replace"))
+                refused_logged = True
+            if reply is None:  # hub away: short capped backoff, then a fresh frame
+                stop.wait(min(1.0, 0.1 * 2 ** min(sender.reconnects, 4)))
+                due = time.monotonic()
+                continue
+        due = max(due + interval, now)  # never try to catch up on missed frames
+        stop.wait(due - now)
+    source.close()
+    return 0
+
+
+def _size_after_resize(shape: tuple[int, ...], width: int) -> tuple[int, int]:
+    h, w = shape[0], shape[1]
+    return (round(h * width / w), width) if width and w != width else (h, w)
+
+
+def _recover_camera(cfg: SenderConfig, sender: Sender, stop: threading.Event,
+                    reopen: Callable[[], Source], reason: str) -> Source | None:
+    """Tell the hub the camera failed, every second, while reopening it with backoff."""
+    log.error("camera failed: %s; retrying with backoff", reason)
+    delay, retry_at, started = 1.0, time.monotonic() + 1.0, time.monotonic()
+    heartbeat = protocol.encode(cfg.name, b"", {"version": __version__, "status": protocol.CAMERA_ERROR,
+                                                 "error": reason[:200]})
+    while not stop.is_set():
+        sender.send(heartbeat)
+        if time.monotonic() >= retry_at:
+            try:
+                source = reopen()
+                log.info("camera back after %.0f s", time.monotonic() - started)
+                return source
+            except SourceError as exc:
+                delay = min(delay * 2, 30.0)
+                retry_at = time.monotonic() + delay
+                log.debug("camera still failing: %s; next try in %.0f s", exc, delay)
+        stop.wait(1.0)
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        cfg, args = config.load(SenderConfig, argv, os.environ, "camnet-sender",
+                                "Send a camera's frames to a camnet hub over ZeroMQ.")
+        cfg = dataclasses.replace(cfg, name=cfg.name or socket.gethostname())
+        protocol.validate_name(cfg.name)
+    except ConfigError as exc:
+        print(f"camnet-sender: {exc}", file=sys.stderr)
+        return 2
+    except protocol.ProtocolError as exc:
+        print(f"camnet-sender: --name: {exc.reason}", file=sys.stderr)
+        return 2
+    if args.check_config:
+        print(config.describe(cfg))
+        return 0
+    logging.basicConfig(level=cfg.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def reopen() -> Source:
+        return open_source(cfg.source, cfg.width, cfg.fps, cfg.loop)
+
+    try:
+        source = reopen()
+    except SourceError as exc:
+        print(f"camnet-sender: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    sender = Sender(f"tcp://{cfg.server_ip}:{cfg.server_port}", cfg.timeout)
+    log.info("sending %s as %r to %s:%d at up to %.0f fps", source.kind, cfg.name, cfg.server_ip,
+             cfg.server_port, cfg.fps)
+    try:
+        return stream(cfg, source, sender, stop, reopen)
+    finally:
+        sender.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

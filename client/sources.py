@@ -1,0 +1,203 @@
+"""Frame sources for the sender: Pi camera (picamera2), OpenCV devices/files/URLs, synthetic.
+
+Every source has ``read() -> BGR uint8 array`` (the newest frame; raises SourceError when
+the camera fails, EndOfSource when a file ends) and ``close()``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import threading
+import time
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+class SourceError(RuntimeError):
+    """The camera cannot give frames (unplugged, stream dropped, no such device)."""
+
+
+class EndOfSource(Exception):
+    """A video file ended and ``--loop`` is off."""
+
+
+class Source(Protocol):
+    kind: str
+
+    def read(self) -> np.ndarray: ...
+
+    def close(self) -> None: ...
+
+
+def open_source(spec: str, width: int, fps: float, loop: bool) -> Source:
+    """Open the source named by ``--source``; SourceError says why it cannot be opened."""
+    if spec == "synthetic" or spec.startswith("synthetic:"):
+        return SyntheticSource(width or 640, moving=spec != "synthetic:still")
+    if spec == "picamera":
+        return PiCameraSource(width or 640, fps)
+    if spec.isdigit() or spec.startswith("/dev/video"):
+        return LiveSource(int(spec) if spec.isdigit() else spec, "usb")
+    if spec.split("://", 1)[0] in ("rtsp", "rtsps", "http", "https", "rtmp", "udp", "tcp"):
+        return LiveSource(spec, "url")
+    if os.path.isfile(spec):
+        return FileSource(spec, loop)
+    raise SourceError(f"unknown source {spec!r}: use picamera, a device index or /dev/videoN, "
+                      "a video file that exists, an rtsp:// or http:// URL, or synthetic")
+
+
+class SyntheticSource:
+    """A built-in test scene: textured background, sensor noise, a moving square, a clock.
+
+    ``moving=False`` gives the same scene with nothing moving and no clock (a still camera).
+    """
+
+    kind = "synthetic"
+
+    def __init__(self, width: int = 640, moving: bool = True, seed: int = 0) -> None:
+        height = width * 3 // 4
+        rng = np.random.default_rng(seed)
+        yy, xx = np.mgrid[0:height, 0:width]
+        base = (60 + 80 * xx / width + 40 * np.sin(yy / 23.0)).astype(np.float32)
+        scene = np.dstack([base, base * 0.9 + 10, base * 0.8 + 20])
+        # Precomputed noisy versions of the scene: sensor noise without per-frame random cost.
+        self._noisy = [np.clip(scene + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8)
+                       for _ in range(8)]
+        self.width, self.height, self.moving = width, height, moving
+        self.count = 0
+
+    def read(self) -> np.ndarray:
+        frame = self._noisy[self.count % len(self._noisy)].copy()
+        self.count += 1
+        if self.moving:
+            side = self.width // 8
+            t = time.monotonic()
+            x = int((self.width - side) * (0.5 + 0.5 * np.sin(t * 0.9)))
+            y = int((self.height - side) * (0.5 + 0.5 * np.sin(t * 1.3)))
+            cv2.rectangle(frame, (x, y), (x + side, y + side), (40, 200, 240), -1)
+            stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+            cv2.putText(frame, stamp, (10, self.height - 12), cv2.FONT_HERSHEY_SIMPLEX,
+                        self.width / 900, (255, 255, 255), max(1, self.width // 400))
+        return frame
+
+    def close(self) -> None:
+        pass
+
+
+class FileSource:
+    """A video file, read at the sender's pace; loops when asked to."""
+
+    kind = "file"
+
+    def __init__(self, path: str, loop: bool) -> None:
+        self.path, self.loop = path, loop
+        self.cap = cv2.VideoCapture(path)
+        if not self.cap.isOpened():
+            raise SourceError(f"cannot open video file {path!r}: OpenCV cannot decode it")
+
+    def read(self) -> np.ndarray:
+        ok, frame = self.cap.read()
+        if not ok and self.loop:
+            self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, frame = self.cap.read()
+        if not ok:
+            raise EndOfSource(self.path)
+        return frame  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.cap.release()
+
+
+class LiveSource:
+    """A USB camera or a network stream. A thread keeps reading so ``read()`` always gets the
+    newest frame, never one that waited in the driver's buffers."""
+
+    kind = "usb"
+    STALL = 5.0  # seconds without a frame before the camera counts as failed
+
+    def __init__(self, target: int | str, kind: str) -> None:
+        self.kind = kind
+        self.target = target
+        self.cap = cv2.VideoCapture(target)
+        if not self.cap.isOpened():
+            raise SourceError(f"cannot open {kind} source {target!r}: no such camera, no permission "
+                              "(is the user in the 'video' group?) or the stream is unreachable")
+        self._cond = threading.Condition()
+        self._frame: np.ndarray | None = None
+        self._fresh = False
+        self._failed: str | None = None
+        self._running = True
+        self._thread = threading.Thread(target=self._grab, name="grab", daemon=True)
+        self._thread.start()
+
+    def _grab(self) -> None:
+        while self._running:
+            ok, frame = self.cap.read()
+            with self._cond:
+                if not ok:
+                    self._failed = f"{self.kind} source {self.target!r} stopped giving frames"
+                    self._cond.notify_all()
+                    return
+                self._frame, self._fresh = frame, True
+                self._cond.notify_all()
+
+    def read(self) -> np.ndarray:
+        with self._cond:
+            self._cond.wait_for(lambda: self._fresh or self._failed is not None, self.STALL)
+            if self._failed:
+                raise SourceError(self._failed)
+            if not self._fresh or self._frame is None:
+                raise SourceError(f"{self.kind} source {self.target!r} gave no frame for {self.STALL:.0f} s")
+            self._fresh = False
+            return self._frame
+
+    def close(self) -> None:
+        self._running = False
+        self._thread.join(timeout=2.0)
+        self.cap.release()
+
+
+class PiCameraSource:
+    """The Raspberry Pi camera module through picamera2 (installed from apt on the Pi).
+
+    Captures straight at the wanted size in "RGB888", which picamera2 lays out as B, G, R
+    bytes: OpenCV's order, so frames go to the JPEG encoder without conversion.
+    """
+
+    kind = "picamera"
+
+    def __init__(self, width: int, fps: float) -> None:
+        try:
+            from picamera2 import Picamera2
+        except ImportError:
+            raise SourceError("picamera2 is not installed: on Raspberry Pi OS run "
+                              "'sudo apt install python3-picamera2' and create the venv with "
+                              "--system-site-packages") from None
+        size = (width, (width * 3 // 4) & ~1)
+        try:
+            self.camera = Picamera2()
+            config = self.camera.create_video_configuration(
+                main={"size": size, "format": "RGB888"}, controls={"FrameRate": float(fps)})
+            self.camera.configure(config)
+            self.camera.start()
+        except Exception as exc:  # picamera2 raises IndexError, RuntimeError... when no camera
+            raise SourceError(f"cannot start the Pi camera: {exc!r}; is it connected and enabled?") from None
+
+    def read(self) -> np.ndarray:
+        try:
+            frame = self.camera.capture_array("main")
+        except Exception as exc:
+            raise SourceError(f"Pi camera capture failed: {exc!r}") from None
+        return frame[:, :, :3] if frame.ndim == 3 and frame.shape[2] == 4 else frame  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        try:
+            self.camera.stop()
+            self.camera.close()
+        except Exception as exc:
+            log.debug("closing the Pi camera: %r", exc)

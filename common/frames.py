@@ -1,0 +1,48 @@
+"""The Frame value: one analysed camera frame, with the bytes every viewer is sent, built once."""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+
+from common.motion import Box
+
+MJPEG_BOUNDARY = "frame"
+_RECORD_HEAD = struct.Struct(">II")  # metadata length, JPEG length
+
+
+def mjpeg_part(jpeg: bytes) -> bytes:
+    """One part of a ``multipart/x-mixed-replace`` MJPEG stream."""
+    head = f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+    return b"".join((head.encode(), jpeg, b"\r\n"))
+
+
+def record(meta: dict[str, object], jpeg: bytes = b"") -> bytes:
+    """One record of the page's binary stream: two big-endian u32 lengths, JSON metadata, JPEG."""
+    head = json.dumps(meta, separators=(",", ":")).encode()
+    return b"".join((_RECORD_HEAD.pack(len(head), len(jpeg)), head, jpeg))
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A published frame: the sender's JPEG untouched, what the hub learnt about it, and the
+    stream chunks built from it once so that every viewer is handed the same bytes object."""
+
+    camera: str
+    seq: int  # the hub's own per-camera counter, 1, 2, 3...
+    jpeg: bytes
+    width: int
+    height: int
+    time: float  # wall-clock seconds when the hub received it
+    box: Box | None
+    chunk: bytes = field(repr=False)  # MJPEG part
+    packet: bytes = field(repr=False)  # binary stream record
+
+    @classmethod
+    def build(cls, camera: str, seq: int, jpeg: bytes, width: int, height: int, time: float,
+              box: Box | None) -> Frame:
+        meta = {"type": "frame", "camera": camera, "seq": seq, "time": round(time, 3),
+                "width": width, "height": height, "box": list(box) if box else None}
+        return cls(camera, seq, jpeg, width, height, time, box,
+                   mjpeg_part(jpeg), record(meta, jpeg))

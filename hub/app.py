@@ -1,0 +1,128 @@
+"""The Hub: receiver, per-camera workers and web server, started and stopped as a list of steps."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from common.config import HubConfig
+from common.motion import MotionAnalyzer
+from common.protocol import Message
+from hub.receiver import Receiver
+from hub.store import Cameras
+from hub.web import create_app
+from hub.web.server import WebServer
+from hub.worker import CameraWorker
+
+log = logging.getLogger(__name__)
+
+
+class Hub:
+    """The running hub. ``start()`` reads as a table of contents; ``stop()`` undoes it."""
+
+    def __init__(self, config: HubConfig, clock: Callable[[], float] = time.monotonic) -> None:
+        self.config = config
+        self.stopping = threading.Event()
+        self.failure: str | None = None
+        self.started_at = time.time()
+        self.cameras = Cameras(config.max_cameras, clock)
+        self.workers: dict[str, CameraWorker] = {}
+        self._workers_lock = threading.Lock()
+        self.receiver = Receiver(f"tcp://{_zmq_host(config.ip)}:{config.zmq_port}", self.route,
+                                 self.stopping, config.max_frame_bytes)
+        self.web = WebServer(create_app(self), config.ip, config.port, config.max_streams,
+                             config.viewer_timeout)
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Bind both ports, then start receiving and serving."""
+        self.receiver.bind()
+        self.web.bind()
+        self._spawn("recv", self.receiver.run)
+        self._spawn("web", self.web.serve)
+        log.info("hub receiving on tcp port %d, serving http://%s:%d/", self.config.zmq_port,
+                 self.config.ip, self.web.port)
+
+    def stop(self) -> None:
+        """Stop serving, then receiving, then the workers; wake every waiting viewer first."""
+        self.stopping.set()
+        self.cameras.wake_all()
+        self.web.stop()
+        for worker in list(self.workers.values()):
+            worker.wake()
+        for thread in [*reversed(self._threads), *(w.thread for w in self.workers.values())]:
+            thread.join(timeout=2.0)
+        log.info("hub stopped")
+
+    def wait(self, heartbeat: Callable[[], None] | None = None) -> int:
+        """Block until stopped or until a thread dies; return the process exit code."""
+        while not self.stopping.wait(0.5):
+            dead = [t.name for t in self._all_threads() if not t.is_alive()]
+            if dead:
+                self.fail(f"thread {', '.join(dead)} died")
+            elif heartbeat is not None:
+                heartbeat()
+        return 1 if self.failure else 0
+
+    def health(self) -> str | None:
+        """None while the hub receives and serves; otherwise what is wrong."""
+        if self.failure:
+            return self.failure
+        if self.stopping.is_set():
+            return "the hub is stopping"
+        dead = [t.name for t in self._all_threads() if not t.is_alive()]
+        return f"thread {', '.join(dead)} is not running" if dead else None
+
+    def fail(self, reason: str) -> None:
+        """Record why the hub cannot go on and make it stop (a half-alive hub is worse)."""
+        if self.failure is None:
+            self.failure = reason
+            log.error("hub failing: %s; stopping so the service manager restarts it", reason)
+        self.stopping.set()
+
+    def route(self, message: Message) -> None:
+        """Called by the receiver for each valid message: note the camera, pass the frame on."""
+        camera, _ = self.cameras.get_or_add(message.name)
+        camera.heard(message.info, message.camera_error)
+        if message.jpeg is None and message.pixels is None:
+            self.cameras.bump()  # a camera-error heartbeat: the page shows the new status
+            return
+        camera.received += 1
+        worker = self.workers.get(message.name)
+        if worker is None:
+            worker = self._add_worker(camera)
+        worker.offer(message)
+
+    def _add_worker(self, camera) -> CameraWorker:  # type: ignore[no-untyped-def]
+        cfg = self.config
+        analyzer = MotionAnalyzer(cfg.frame_count, cfg.accum_weight, cfg.threshold, cfg.motion_width)
+        worker = CameraWorker(camera, self.cameras, analyzer, self.stopping)
+        with self._workers_lock:
+            self.workers = {**self.workers, camera.name: worker}
+        worker.thread.start()
+        log.info("camera %r connected", camera.name)
+        return worker
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        def guarded() -> None:
+            try:
+                target()
+            except Exception as exc:
+                log.exception("thread %s crashed", name)
+                self.fail(f"thread {name} crashed: {exc!r}")
+                return
+            if not self.stopping.is_set():
+                self.fail(f"thread {name} ended unexpectedly")
+
+        thread = threading.Thread(target=guarded, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _all_threads(self) -> list[threading.Thread]:
+        return [*self._threads, *(w.thread for w in self.workers.values())]
+
+
+def _zmq_host(ip: str) -> str:
+    return "*" if ip in ("0.0.0.0", "", "::") else ip

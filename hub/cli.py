@@ -1,0 +1,44 @@
+"""``camnet-hub``: parse settings, start the Hub, wait for a signal or a failure, stop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from common import config
+from common.config import ConfigError, HubConfig
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        cfg, args = config.load(HubConfig, argv, os.environ, "camnet-hub",
+                                "Receive every camnet camera, detect motion, serve the live page.")
+    except ConfigError as exc:
+        print(f"camnet-hub: {exc}", file=sys.stderr)
+        return 2
+    if args.check_config:
+        print(config.describe(cfg))
+        return 0
+    logging.basicConfig(level=cfg.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    from hub.app import Hub  # after logging is set up; keeps --help fast
+
+    hub = Hub(cfg)
+    try:
+        hub.start()
+    except OSError as exc:
+        print(f"camnet-hub: {exc}", file=sys.stderr)
+        hub.stop()
+        return 1
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: hub.stopping.set())
+    code = hub.wait()
+    hub.stop()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Burns the seed's overlay (timestamp, motion box) into a frame for ``/video_feed`` viewers.
+
+Only clients that cannot draw for themselves (VLC, Home Assistant) need pixels changed; the
+page draws its own overlay over the untouched JPEG. Each frame is rendered at most once,
+whatever the number of viewers (``Camera.cached_overlay``).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import cv2
+import numpy as np
+
+from common.frames import Frame, mjpeg_part
+
+RED = (0, 0, 255)
+
+
+def burn_in(frame: Frame, quality: int = 80) -> bytes:
+    """The frame as an MJPEG part with the timestamp and motion box drawn on it."""
+    image = cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:  # cannot happen for published frames, which the worker decoded
+        return frame.chunk
+    scale = image.shape[1] / 400  # the seed drew on a 400 px wide frame
+    if frame.box is not None:
+        x1, y1, x2, y2 = frame.box
+        cv2.rectangle(image, (x1, y1), (x2, y2), RED, max(1, round(2 * scale)))
+    stamp = datetime.datetime.fromtimestamp(frame.time).strftime("%A %d %B %Y %I:%M:%S%p")
+    cv2.putText(image, stamp, (int(10 * scale), image.shape[0] - int(10 * scale)),
+                cv2.FONT_HERSHEY_SIMPLEX, 0.35 * scale, RED, max(1, round(scale)))
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return mjpeg_part(buf.tobytes()) if ok else frame.chunk

@@ -1,0 +1,35 @@
+"""The hub's web app: ``create_app(hub)`` builds a Flask app around a running Hub."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask, Response
+
+from hub.web.streams import Streams
+from hub.web.views import bp
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+# Camera names come from senders: the page renders them as text and runs no inline script.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
+
+
+def create_app(hub: Hub) -> Flask:
+    """A Flask app serving ``hub``'s cameras (the hub need not be started yet)."""
+    app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["camnet.hub"] = hub
+    app.extensions["camnet.streams"] = Streams(hub)
+    app.register_blueprint(bp)
+
+    @app.after_request
+    def secure(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    return app

@@ -1,0 +1,248 @@
+// camnet page: every camera live over ONE streaming connection (POST /api/stream).
+//
+// The hub sends binary records: [u32 meta length][u32 jpeg length][JSON meta][JPEG bytes],
+// big-endian. "frame" records carry a camera's JPEG exactly as its sender made it; "cameras"
+// records (every second) carry the list of cameras and their status. The page asks only for
+// cameras whose tiles are visible, and paints the newest frame per tile (older ones are
+// dropped while a tile is still decoding), so a slow device never builds a backlog.
+// Camera names are untrusted: they only ever reach the DOM through textContent.
+"use strict";
+
+const single = document.body.dataset.single || "";
+const params = new URLSearchParams(location.search);
+const gridFps = Math.max(0, Number(params.get("fps")) || 0); // 0: every frame
+const grid = document.getElementById("grid");
+const summary = document.getElementById("summary");
+const empty = document.getElementById("empty");
+const tiles = new Map(); // camera name -> tile state
+const visible = new Set();
+let stream = null; // AbortController of the open stream
+let subscribed = ""; // JSON of the current subscription
+let resubscribeTimer = 0;
+let retryDelay = 500;
+
+function el(tag, cls, text) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function makeTile(name) {
+  const root = el("article", "tile");
+  root.dataset.camera = name;
+  root.dataset.status = "online";
+  const frame = el("div", "frame");
+  const img = el("img");
+  img.alt = name;
+  const box = el("div", "box");
+  box.hidden = true;
+  const label = el("div", "label");
+  const nameEl = el("span", "name", name);
+  const time = el("span", "time");
+  const fps = el("span", "fps");
+  label.append(nameEl, time, fps);
+  const status = el("span", "status");
+  frame.append(img, box, status, label);
+  const details = el("div", "details");
+  root.append(frame, details);
+  if (!single) {
+    root.tabIndex = 0;
+    root.title = "Open " + name;
+    const open = () => { location.href = "/camera/" + encodeURIComponent(name); };
+    root.addEventListener("click", open);
+    root.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
+  }
+  const tile = { name, root, frame, img, box, time, fps, status, details, busy: false, pending: null, url: "" };
+  img.addEventListener("load", () => painted(tile));
+  img.addEventListener("error", () => painted(tile));
+  return tile;
+}
+
+function addCamera(name) {
+  const tile = makeTile(name);
+  tiles.set(name, tile);
+  // Keep the grid sorted by name whatever order cameras connect in.
+  const after = [...tiles.keys()].sort().find((other) => other > name);
+  grid.insertBefore(tile.root, after ? tiles.get(after).root : null);
+  observer.observe(tile.root);
+  return tile;
+}
+
+// --- painting: newest frame wins per tile ---------------------------------------------
+function onFrame(meta, jpeg) {
+  const tile = tiles.get(meta.camera);
+  if (!tile) return;
+  if (tile.busy) { tile.pending = [meta, jpeg]; return; }
+  paint(tile, meta, jpeg);
+}
+
+function paint(tile, meta, jpeg) {
+  tile.busy = true;
+  tile.meta = meta;
+  const old = tile.url;
+  tile.url = URL.createObjectURL(new Blob([jpeg], { type: "image/jpeg" }));
+  tile.img.src = tile.url;
+  if (old) URL.revokeObjectURL(old);
+}
+
+function painted(tile) {
+  const meta = tile.meta;
+  if (meta) {
+    tile.root.dataset.lastFrame = String(meta.seq);
+    tile.frame.style.aspectRatio = meta.width + " / " + meta.height;
+    tile.root.style.setProperty("--aspect", String(meta.width / meta.height));
+    drawBox(tile, meta);
+    tile.time.textContent = new Date(meta.time * 1000).toLocaleTimeString();
+  }
+  tile.busy = false;
+  if (tile.pending) {
+    const [next, jpeg] = tile.pending;
+    tile.pending = null;
+    paint(tile, next, jpeg);
+  }
+}
+
+function drawBox(tile, meta) {
+  const b = meta.box;
+  tile.root.classList.toggle("motion", !!b);
+  tile.box.hidden = !b;
+  if (!b) return;
+  const s = tile.box.style;
+  s.left = (100 * b[0] / meta.width) + "%";
+  s.top = (100 * b[1] / meta.height) + "%";
+  s.width = (100 * (b[2] - b[0]) / meta.width) + "%";
+  s.height = (100 * (b[3] - b[1]) / meta.height) + "%";
+}
+
+// --- camera list and status -----------------------------------------------------------
+function onCameras(list) {
+  let changed = false;
+  let online = 0;
+  for (const cam of list) {
+    if (single && cam.name !== single) continue;
+    let tile = tiles.get(cam.name);
+    if (!tile) { tile = addCamera(cam.name); changed = true; }
+    tile.root.dataset.status = cam.status;
+    if (cam.status === "online") online++;
+    tile.status.textContent = cam.status === "offline"
+      ? "offline · last seen " + new Date(cam.last_seen * 1000).toLocaleTimeString()
+      : cam.status === "camera-error" ? "camera error: " + (cam.camera_error || "") : "";
+    if (cam.status !== "online") { tile.root.classList.remove("motion"); tile.box.hidden = true; }
+    tile.fps.textContent = cam.fps ? cam.fps.toFixed(1) + " fps" : "";
+    if (single) tile.details.textContent = describeSender(cam);
+  }
+  empty.hidden = tiles.size > 0;
+  summary.textContent = single ? (tiles.size ? "" : "waiting for " + single + "…")
+    : online + " of " + tiles.size + " cameras online";
+  if (changed) scheduleResubscribe();
+}
+
+function describeSender(cam) {
+  const s = cam.sender || {};
+  const parts = [cam.width && cam.height ? cam.width + "×" + cam.height : "",
+    s.source ? "source " + s.source : "stock imagezmq sender",
+    s.version ? "sender " + s.version : "", s.fps ? "sender " + Number(s.fps).toFixed(1) + " fps" : "",
+    "received " + cam.frames, "analysed " + cam.analyzed, "dropped " + cam.dropped];
+  return parts.filter(Boolean).join(" · ");
+}
+
+// --- the stream -------------------------------------------------------------------------
+function wanted() {
+  const cameras = {};
+  for (const name of tiles.keys()) {
+    if (single ? name === single : visible.has(name)) cameras[name] = single ? 0 : gridFps;
+  }
+  if (single && !tiles.size) cameras[single] = 0;
+  return { cameras };
+}
+
+function scheduleResubscribe() {
+  clearTimeout(resubscribeTimer);
+  resubscribeTimer = setTimeout(() => {
+    if (JSON.stringify(wanted()) !== subscribed) openStream();
+  }, 150);
+}
+
+function closeStream() {
+  if (stream) stream.abort();
+  stream = null;
+}
+
+async function openStream() {
+  closeStream();
+  if (document.hidden) return;
+  const controller = new AbortController();
+  stream = controller;
+  const body = wanted();
+  subscribed = JSON.stringify(body);
+  try {
+    const response = await fetch("/api/stream", {
+      method: "POST", body: subscribed, signal: controller.signal,
+      headers: { "Content-Type": "application/json" }, cache: "no-store",
+    });
+    if (!response.ok) throw new Error("hub answered " + response.status);
+    retryDelay = 500;
+    await readRecords(response.body.getReader());
+  } catch (err) {
+    if (controller.signal.aborted) return;
+    summary.textContent = "hub unreachable, retrying…";
+  }
+  if (stream === controller) {
+    stream = null;
+    setTimeout(openStream, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 5000);
+  }
+}
+
+async function readRecords(reader) {
+  const decoder = new TextDecoder();
+  let buf = new Uint8Array(1 << 20);
+  let len = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    if (len + value.length > buf.length) {
+      const bigger = new Uint8Array(Math.max(buf.length * 2, len + value.length));
+      bigger.set(buf.subarray(0, len));
+      buf = bigger;
+    }
+    buf.set(value, len);
+    len += value.length;
+    let pos = 0;
+    while (len - pos >= 8) {
+      const view = new DataView(buf.buffer, pos, 8);
+      const metaLen = view.getUint32(0), jpegLen = view.getUint32(4);
+      const end = pos + 8 + metaLen + jpegLen;
+      if (end > len) break;
+      const meta = JSON.parse(decoder.decode(buf.subarray(pos + 8, pos + 8 + metaLen)));
+      if (meta.type === "frame") onFrame(meta, buf.slice(pos + 8 + metaLen, end));
+      else if (meta.type === "cameras") onCameras(meta.cameras);
+      pos = end;
+    }
+    buf.copyWithin(0, pos, len);
+    len -= pos;
+  }
+}
+
+const observer = new IntersectionObserver((entries) => {
+  for (const entry of entries) {
+    const name = entry.target.dataset.camera;
+    if (entry.isIntersecting) visible.add(name); else visible.delete(name);
+  }
+  scheduleResubscribe();
+}, { rootMargin: "200px" });
+
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) { closeStream(); subscribed = ""; } else openStream();
+});
+
+const fullscreen = document.getElementById("fullscreen");
+if (fullscreen) {
+  fullscreen.addEventListener("click", () => {
+    const tile = tiles.get(single);
+    if (tile && tile.root.requestFullscreen) tile.root.requestFullscreen();
+  });
+}
+
+openStream();

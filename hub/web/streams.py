@@ -1,0 +1,134 @@
+"""Stream generators: MJPEG per camera and the page's binary multi-camera stream.
+
+Each viewer waits on a Condition for a newer sequence number and then writes bytes built once
+per frame (``Frame.chunk``, ``Frame.packet``): nothing here encodes per viewer, polls, or
+queues. A stream holds a slot of ``max_streams`` from its first byte until it is closed.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from common.frames import Frame, record
+from hub.overlay import burn_in
+from hub.store import Camera
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+WAKE_EVERY = 1.0  # seconds; lets streams notice shutdown and send camera status
+
+
+class Stream:
+    """An iterable response body that gives its slot back when the server closes it."""
+
+    def __init__(self, body: Iterator[bytes], release: Callable[[], None]) -> None:
+        self._body = body
+        self._release: Callable[[], None] | None = release
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._body
+
+    def close(self) -> None:
+        if hasattr(self._body, "close"):
+            self._body.close()
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+
+class Streams:
+    """Counts open streams (per camera and in all) and builds their bodies."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.limit = hub.config.max_streams
+        self._lock = threading.Lock()
+        self.open = 0
+        self.by_camera: collections.Counter[str] = collections.Counter()
+        self.refused = 0
+        self._state: tuple[float, bytes] = (-1e9, b"")
+
+    def _acquire(self, key: str) -> bool:
+        with self._lock:
+            if self.open >= self.limit:
+                self.refused += 1
+                return False
+            self.open += 1
+            self.by_camera[key] += 1
+            return True
+
+    def _releaser(self, key: str) -> Callable[[], None]:
+        def release() -> None:
+            with self._lock:
+                self.open -= 1
+                self.by_camera[key] -= 1
+                if not self.by_camera[key]:
+                    del self.by_camera[key]
+        return release
+
+    def mjpeg(self, camera: Camera, overlay: bool) -> Stream | None:
+        """An MJPEG body for one camera, or None when every stream slot is taken."""
+        if not self._acquire(camera.name):
+            return None
+        return Stream(self._mjpeg_parts(camera, overlay), self._releaser(camera.name))
+
+    def _mjpeg_parts(self, camera: Camera, overlay: bool) -> Iterator[bytes]:
+        last = 0
+        while not self.hub.stopping.is_set():
+            frame = camera.wait_newer(last, WAKE_EVERY)
+            if frame is None:
+                continue
+            last = frame.seq
+            yield camera.cached_overlay(frame, burn_in) if overlay else frame.chunk
+
+    def page(self, rates: dict[str, float]) -> Stream | None:
+        """The page's stream: each wanted camera's newest frames, at most ``rates[name]`` per
+        second (0: every frame), plus the list of all cameras every second."""
+        if not self._acquire("page"):
+            return None
+        return Stream(self._page_records(rates), self._releaser("page"))
+
+    def _page_records(self, rates: dict[str, float]) -> Iterator[bytes]:
+        cameras = self.hub.cameras
+        intervals = {name: (1.0 / fps if fps > 0 else 0.0) for name, fps in rates.items()}
+        sent: dict[str, tuple[int, float]] = {}
+        version = -1
+        next_state = 0.0
+        while not self.hub.stopping.is_set():
+            version = cameras.wait_change(version, WAKE_EVERY)
+            now = time.monotonic()
+            out = []
+            if now >= next_state:
+                out.append(self.state_record())
+                next_state = now + WAKE_EVERY
+            for name, interval in intervals.items():
+                frame = _newer(cameras.get(name), sent.get(name), now, interval)
+                if frame is not None:
+                    out.append(frame.packet)
+                    sent[name] = (frame.seq, now)
+            if out:
+                yield out[0] if len(out) == 1 else b"".join(out)
+
+    def state_record(self) -> bytes:
+        """The list of cameras as a stream record, rebuilt at most twice a second for everyone."""
+        now = time.monotonic()
+        built, packet = self._state
+        if now - built >= 0.5:
+            cameras = [c.describe(self.hub.config.offline_after) for c in self.hub.cameras.all()]
+            packet = record({"type": "cameras", "time": round(time.time(), 3), "cameras": cameras})
+            self._state = (now, packet)
+        return packet
+
+
+def _newer(camera: Camera | None, sent: tuple[int, float] | None, now: float,
+           interval: float) -> Frame | None:
+    frame = camera.frame if camera is not None else None
+    if frame is None:
+        return None
+    seq, at = sent or (0, -1e9)
+    return frame if frame.seq > seq and now - at >= interval else None

@@ -1,0 +1,143 @@
+"""HTTP routes: the grid page, one camera, MJPEG streams, snapshots and the JSON API."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+
+from common.frames import MJPEG_BOUNDARY
+from common.protocol import ProtocolError, validate_name
+from hub.overlay import burn_in
+from hub.store import Camera
+from hub.web.streams import Stream, Streams
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+bp = Blueprint("camnet", __name__)
+MJPEG_TYPE = f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}"
+NO_STORE = {"Cache-Control": "no-store, no-cache, must-revalidate", "Pragma": "no-cache",
+            "X-Accel-Buffering": "no"}
+
+
+def _hub() -> Hub:
+    return current_app.extensions["camnet.hub"]  # type: ignore[no-any-return]
+
+
+def _streams() -> Streams:
+    return current_app.extensions["camnet.streams"]  # type: ignore[no-any-return]
+
+
+def _error(status: int, message: str) -> Response:
+    """Errors are JSON for API callers and plain text for people and players."""
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": message})
+    else:
+        response = Response(message + "\n", mimetype="text/plain")
+    response.status_code = status
+    return response
+
+
+def _camera(name: str) -> Camera | Response:
+    camera = _hub().cameras.get(name)
+    if camera is not None:
+        return camera
+    known = ", ".join(repr(c.name) for c in _hub().cameras.all()) or "none yet"
+    return _error(404, f"no camera named {name!r}; cameras connected: {known}. "
+                       "Check the sender's --name, or see /api/cameras")
+
+
+def _streaming(body: Stream | None, mimetype: str) -> Response:
+    if body is None:
+        response = _error(503, f"all {_streams().limit} stream slots are in use (max_streams); "
+                               "close another viewer or raise max_streams")
+        response.headers["Retry-After"] = "5"
+        return response
+    return Response(body, mimetype=mimetype, headers=NO_STORE, direct_passthrough=True)
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html", camera=None)
+
+
+@bp.get("/camera/<name>")
+def camera_page(name: str) -> Any:
+    found = _camera(name)
+    if isinstance(found, Response):
+        return found
+    return render_template("index.html", camera=found.name)
+
+
+@bp.get("/video_feed")
+def first_feed() -> Response:
+    cameras = _hub().cameras.all()
+    if not cameras:
+        return _error(503, "no camera has connected yet; start a sender (camnet-sender --server-ip HUB ...)")
+    return _streaming(_streams().mjpeg(cameras[0], overlay=True), MJPEG_TYPE)
+
+
+@bp.get("/video_feed/<name>")
+def video_feed(name: str) -> Response:
+    found = _camera(name)
+    if isinstance(found, Response):
+        return found
+    overlay = request.args.get("overlay", "1") not in ("0", "false", "no")
+    return _streaming(_streams().mjpeg(found, overlay), MJPEG_TYPE)
+
+
+@bp.get("/snapshot/<name>")
+def snapshot(name: str) -> Response:
+    found = _camera(name)
+    if isinstance(found, Response):
+        return found
+    frame = found.frame
+    if frame is None:
+        return _error(503, f"camera {name!r} has not sent a decodable frame yet")
+    if request.args.get("overlay", "0") in ("1", "true", "yes"):
+        part = found.cached_overlay(frame, burn_in)
+        body = part[part.index(b"\r\n\r\n") + 4 : -2]
+    else:
+        body = frame.jpeg
+    return Response(body, mimetype="image/jpeg", headers={**NO_STORE, "X-Camnet-Seq": str(frame.seq)})
+
+
+@bp.get("/api/cameras")
+def api_cameras() -> Response:
+    hub = _hub()
+    return jsonify([c.describe(hub.config.offline_after) for c in hub.cameras.all()])
+
+
+@bp.post("/api/stream")
+def api_stream() -> Response:
+    """The page's stream. Body: ``{"cameras": {"<name>": <max fps, 0 for all>}}``."""
+    body = request.get_json(silent=True)
+    wanted = body.get("cameras") if isinstance(body, dict) else None
+    if not isinstance(wanted, dict) or len(wanted) > _hub().config.max_cameras:
+        return _error(400, 'send JSON {"cameras": {"<name>": <max fps, 0 for every frame>}}')
+    rates: dict[str, float] = {}
+    for name, fps in wanted.items():
+        try:
+            validate_name(name)
+        except ProtocolError as exc:
+            return _error(400, exc.reason)
+        if not isinstance(fps, (int, float)) or isinstance(fps, bool) or not 0 <= fps <= 120:
+            return _error(400, f"rate for {name!r} must be a number of frames per second, 0 to 120")
+        rates[name] = float(fps)
+    return _streaming(_streams().page(rates), "application/octet-stream")
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """200 while the hub receives and serves, 503 with the reason otherwise."""
+    hub = _hub()
+    problem = hub.health()
+    cameras = [c.status(hub.config.offline_after) for c in hub.cameras.all()]
+    body = {"status": "ok" if problem is None else "failing", "reason": problem,
+            "cameras": len(cameras), "online": cameras.count("online"),
+            "uptime": round(time.time() - hub.started_at, 1)}
+    response = jsonify(body)
+    response.status_code = 200 if problem is None else 503
+    return response

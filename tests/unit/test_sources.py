@@ -1,0 +1,117 @@
+"""Frame sources. The Pi camera runs against FakePicamera2, a small stand-in for picamera2's API."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from client.sources import EndOfSource, FileSource, PiCameraSource, SourceError, SyntheticSource, open_source
+
+
+class FakePicamera2:
+    """FAKE of picamera2.Picamera2 (the real one needs a Raspberry Pi): records how it was
+    configured and returns XBGR8888-like or RGB888 arrays the size it was configured for."""
+
+    instances: list[FakePicamera2] = []
+    fail_capture = False
+
+    def __init__(self) -> None:
+        self.config: dict | None = None
+        self.started = False
+        self.closed = False
+        FakePicamera2.instances.append(self)
+
+    def create_video_configuration(self, main: dict, controls: dict | None = None) -> dict:
+        return {"main": dict(main), "controls": dict(controls or {})}
+
+    def configure(self, config: dict) -> None:
+        self.config = config
+
+    def start(self) -> None:
+        assert self.config is not None, "picamera2 must be configured before start()"
+        self.started = True
+
+    def capture_array(self, name: str = "main") -> np.ndarray:
+        assert self.started and name == "main"
+        if FakePicamera2.fail_capture:
+            raise RuntimeError("Camera frontend has timed out!")
+        w, h = self.config["main"]["size"]
+        return np.full((h, w, 3), (10, 20, 30), np.uint8)
+
+    def stop(self) -> None:
+        self.started = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def fake_picamera2(monkeypatch: pytest.MonkeyPatch) -> type[FakePicamera2]:
+    module = types.ModuleType("picamera2")
+    module.Picamera2 = FakePicamera2  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "picamera2", module)
+    FakePicamera2.instances.clear()
+    FakePicamera2.fail_capture = False
+    return FakePicamera2
+
+
+def test_picamera_configures_size_format_and_rate(fake_picamera2: type[FakePicamera2]) -> None:
+    source = open_source("picamera", 800, 12, loop=False)
+    cam = fake_picamera2.instances[0]
+    assert cam.config == {"main": {"size": (800, 600), "format": "RGB888"}, "controls": {"FrameRate": 12.0}}
+    frame = source.read()
+    assert frame.shape == (600, 800, 3) and tuple(frame[0, 0]) == (10, 20, 30)
+    source.close()
+    assert cam.closed and not cam.started
+
+
+def test_picamera_capture_failure_is_a_source_error(fake_picamera2: type[FakePicamera2]) -> None:
+    source = PiCameraSource(640, 10)
+    fake_picamera2.fail_capture = True
+    with pytest.raises(SourceError, match="capture failed"):
+        source.read()
+
+
+def test_picamera_missing_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "picamera2", None)
+    with pytest.raises(SourceError, match="apt install python3-picamera2"):
+        open_source("picamera", 640, 10, loop=False)
+
+
+def test_unknown_source_is_explained() -> None:
+    with pytest.raises(SourceError, match="unknown source 'webcam'"):
+        open_source("webcam", 640, 10, loop=False)
+
+
+def test_missing_device_is_explained() -> None:
+    with pytest.raises(SourceError, match="cannot open usb source '/dev/video99'"):
+        open_source("/dev/video99", 640, 10, loop=False)
+
+
+def test_synthetic_moves_and_still_does_not() -> None:
+    moving, still = SyntheticSource(320), SyntheticSource(320, moving=False)
+    a, b = moving.read(), moving.read()
+    assert a.shape == (240, 320, 3)
+    assert a.dtype == np.uint8
+    s1, s2 = still.read(), still.read()
+    assert 0 < np.abs(s1.astype(int) - s2).mean() < 6  # noise only
+
+
+def test_file_source_ends_or_loops(tmp_path: Path) -> None:
+    path = str(tmp_path / "clip.avi")
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    for i in range(3):
+        writer.write(np.full((48, 64, 3), i * 60, np.uint8))
+    writer.release()
+    once = FileSource(path, loop=False)
+    for _ in range(3):
+        once.read()
+    with pytest.raises(EndOfSource):
+        once.read()
+    looped = FileSource(path, loop=True)
+    assert len([looped.read() for _ in range(7)]) == 7
