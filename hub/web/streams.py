@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from hub.app import Hub
 
 WAKE_EVERY = 1.0  # seconds; lets streams notice shutdown and send camera status
+# An MJPEG stream of a silent camera repeats its last frame this often: players do not time
+# out, and a viewer who left is noticed (only a write can tell) and gives its slot back.
+KEEPALIVE = 5.0
 
 
 class Stream:
@@ -78,12 +81,14 @@ class Streams:
         return Stream(self._mjpeg_parts(camera, overlay), self._releaser(camera.name))
 
     def _mjpeg_parts(self, camera: Camera, overlay: bool) -> Iterator[bytes]:
-        last = 0
+        last, sent_at = 0, time.monotonic()
         while not self.hub.stopping.is_set():
             frame = camera.wait_newer(last, WAKE_EVERY)
             if frame is None:
-                continue
-            last = frame.seq
+                frame = camera.frame
+                if frame is None or time.monotonic() - sent_at < KEEPALIVE:
+                    continue
+            last, sent_at = frame.seq, time.monotonic()
             yield camera.cached_overlay(frame, burn_in) if overlay else frame.chunk
 
     def page(self, rates: dict[str, float]) -> Stream | None:

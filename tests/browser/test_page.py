@@ -1,0 +1,127 @@
+"""The grid page in a real Chromium against a real hub fed by real senders on loopback."""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+
+import pytest
+
+from hub.app import Hub
+from tests.browser.conftest import CameraFeeder, screenshot
+from tests.conftest import url
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def last_frames(page) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-camera]')]
+        .map(t => [t.dataset.camera, Number(t.dataset.lastFrame || 0)]))""")
+
+
+def wait_painted(page, names: list[str], timeout: float = 20.0) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    frames: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        frames = last_frames(page)
+        if all(frames.get(n, 0) > 0 for n in names):
+            return frames
+        time.sleep(0.2)
+    missing = [n for n in names if frames.get(n, 0) == 0]
+    raise AssertionError(f"{len(missing)} cameras never painted: {missing[:8]}")
+
+
+def test_32_cameras_all_paint_and_keep_advancing_in_one_tab(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
+    names = [f"cam-{i:02d}" for i in range(32)]
+    for i, name in enumerate(names):
+        feeder.add(name, moving=i % 3 != 0)
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto(url(hub, "/"))
+    # Scroll through the grid so every tile becomes visible at least once.
+    first = wait_painted(page, names[:8])
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_timeout(300)
+    page.set_viewport_size({"width": 2400, "height": 2400})  # every tile visible at once
+    first = wait_painted(page, names)
+    time.sleep(2.0)
+    later = last_frames(page)
+    stuck = [n for n in names if later[n] <= first[n]]
+    assert not stuck, f"cameras stopped advancing: {stuck}"
+    assert page.locator("[data-camera]").count() == 32
+    assert page.errors == []
+    # Only one streaming connection carries all 32 cameras.
+    streams = hub.web.server.wsgi_app.extensions["camnet.streams"]
+    assert streams.by_camera.get("page") == 1 and streams.open == 1
+    screenshot(page, "grid-32-cameras")
+
+
+def test_new_camera_appears_and_stopped_one_goes_offline_and_back(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
+    feeder.add("porch")
+    page.goto(url(hub, "/"))
+    wait_painted(page, ["porch"])
+    feeder.add("garage")  # connects while the page is open
+    wait_painted(page, ["garage"])
+    order = page.evaluate("() => [...document.querySelectorAll('[data-camera]')].map(t => t.dataset.camera)")
+    assert order == ["garage", "porch"], "tiles are sorted by name"
+    feeder.remove("porch")
+    tile = page.locator('[data-camera="porch"]')
+    page.wait_for_function("() => document.querySelector('[data-camera=\"porch\"]').dataset.status === 'offline'")
+    assert "offline" in tile.locator(".status").inner_text()
+    screenshot(page, "camera-offline")
+    feeder.add("porch")
+    page.wait_for_function("() => document.querySelector('[data-camera=\"porch\"]').dataset.status === 'online'")
+
+
+def test_phone_shows_one_column_without_horizontal_scrolling(hub: Hub, feeder: CameraFeeder, browser) -> None:  # type: ignore[no-untyped-def]
+    for name in ("a", "b", "c"):
+        feeder.add(name)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True)
+    try:
+        phone = context.new_page()
+        phone.goto(url(hub, "/"))
+        wait_painted(phone, ["a"])
+        boxes = [phone.locator(f'[data-camera="{n}"]').bounding_box() for n in ("a", "b", "c")]
+        assert len({round(b["x"]) for b in boxes}) == 1, "one column"
+        assert all(b["width"] > 300 for b in boxes)
+        assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        screenshot(phone, "phone-one-column")
+    finally:
+        context.close()
+
+
+def test_hostile_camera_names_never_execute(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
+    hostile = ['<img src=x onerror="window.pwned=1;alert(1)">', '"><svg onload=window.pwned=2>',
+               "javascript:window.pwned=3", "{{7*7}} & 'quotes'"]
+    for name in hostile:
+        feeder.add(name)
+    page.goto(url(hub, "/"))
+    wait_painted(page, hostile)
+    names = page.evaluate("() => [...document.querySelectorAll('.label .name')].map(n => n.textContent)")
+    assert sorted(names) == sorted(hostile)
+    assert page.evaluate("() => window.pwned") is None
+    assert page.locator("script").count() == 1  # only app.js
+    page.locator("[data-camera]").filter(has_text="onerror").click()
+    page.wait_for_url("**/camera/**")
+    wait_painted(page, [hostile[0]])
+    assert page.evaluate("() => window.pwned") is None
+    assert page.errors == []
+
+
+def test_click_opens_one_camera_large(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
+    feeder.add("yard")
+    feeder.add("gate")
+    page.goto(url(hub, "/"))
+    wait_painted(page, ["yard", "gate"])
+    page.locator('[data-camera="yard"]').click()
+    page.wait_for_url(url(hub, "/camera/yard"))
+    first = wait_painted(page, ["yard"])["yard"]
+    assert page.locator("[data-camera]").count() == 1
+    assert page.locator('[data-camera="yard"]').bounding_box()["width"] > 900
+    page.wait_for_function(f"() => Number(document.querySelector('[data-camera=\"yard\"]').dataset.lastFrame) > {first}")
+    assert "received" in page.locator(".details").inner_text()
+    screenshot(page, "single-camera")
+    page.locator("a.back").click()
+    page.wait_for_url(url(hub, "/"))
+    missing = page.goto(url(hub, "/camera/" + urllib.parse.quote("nobody")))
+    assert missing.status == 404

@@ -1,0 +1,280 @@
+"""Senders -> hub -> viewers, all real: ZeroMQ on loopback, the cheroot server on a free port."""
+
+from __future__ import annotations
+
+import json
+import struct
+import threading
+import time
+import urllib.request
+
+import cv2
+import imagezmq
+import numpy as np
+import pytest
+
+from client.sender import Sender
+from common import protocol
+from hub.app import Hub
+from hub.store import Camera
+from tests.conftest import RawSender, get, jpeg, read_mjpeg, scene, url, wait_until
+
+
+def cameras(hub: Hub) -> dict[str, dict]:
+    status, body, _ = get(hub, "/api/cameras")
+    assert status == 200
+    return {c["name"]: c for c in json.loads(body)}
+
+
+def feed(sender: RawSender, name: str, start: int, count: int, moving: bool, fps: float = 50) -> None:
+    for i in range(start, start + count):
+        assert sender.frame(name, jpeg(scene(i, moving))) == b"OK"
+        time.sleep(1 / fps)
+
+
+def test_stock_imagezmq_senders_send_jpg_and_send_image(hub: Hub) -> None:
+    address = f"tcp://127.0.0.1:{hub.config.zmq_port}"
+    jpg_sender, img_sender = imagezmq.ImageSender(address), imagezmq.ImageSender(address)
+    try:
+        for i in range(3):
+            assert jpg_sender.send_jpg("stock-jpg", jpeg(scene(i, False))) == b"OK"
+            assert img_sender.send_image("stock-img", scene(i, False)) == b"OK"
+    finally:
+        jpg_sender.close()
+        img_sender.close()
+    wait_until(lambda: {"stock-jpg", "stock-img"} <= cameras(hub).keys()
+               and all(c["analyzed"] == 3 for c in cameras(hub).values()))
+    for name in ("stock-jpg", "stock-img"):
+        cam = cameras(hub)[name]
+        assert (cam["width"], cam["height"], cam["frames"], cam["online"]) == (640, 480, 3, True)
+        status, body, headers = get(hub, f"/snapshot/{name}")
+        assert status == 200 and headers["Content-Type"] == "image/jpeg"
+        assert cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR).shape == (480, 640, 3)
+
+
+def test_camnet_sender_works_with_a_stock_image_hub() -> None:
+    from tests.conftest import free_port
+    port = free_port()
+    image_hub = imagezmq.ImageHub(open_port=f"tcp://127.0.0.1:{port}")
+    got: list[tuple[str, bytes]] = []
+
+    def serve() -> None:
+        for _ in range(2):
+            name, data = image_hub.recv_jpg()
+            got.append((name, bytes(data)))
+            image_hub.send_reply(b"OK")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    sender = Sender(f"tcp://127.0.0.1:{port}", timeout=3.0)
+    try:
+        frame = jpeg(scene(1, True))
+        for _ in range(2):
+            assert sender.send(protocol.encode("pi-garage", frame, {"version": "x", "fps": 10.0})) == b"OK"
+    finally:
+        sender.close()
+        thread.join(timeout=5)
+        image_hub.close()
+    assert got == [("pi-garage", frame)] * 2
+
+
+def test_moving_camera_has_a_box_and_the_still_one_does_not(hub: Hub, raw_sender: RawSender) -> None:
+    other = RawSender(hub.config.zmq_port)
+    try:
+        t = threading.Thread(target=feed, args=(other, "still", 0, 20, False))
+        t.start()
+        feed(raw_sender, "moving", 0, 20, True)
+        t.join()
+    finally:
+        other.close()
+    wait_until(lambda: all(c["analyzed"] == 20 for c in cameras(hub).values()))
+    cams = cameras(hub)
+    assert cams["still"]["motion"] is False and cams["still"]["box"] is None
+    assert cams["moving"]["motion"] is True
+    x1, y1, x2, y2 = cams["moving"]["box"]
+    x = 40 + (19 * 12) % 440  # where the square is in the last frame
+    assert x1 <= x + 8 and x2 >= x + 82 and 130 <= y1 <= 160 and 250 <= y2 <= 280
+
+
+def test_silent_camera_goes_offline_and_comes_back(hub: Hub, raw_sender: RawSender) -> None:
+    feed(raw_sender, "door", 0, 2, False)
+    assert cameras(hub)["door"]["status"] == "online"
+    wait_until(lambda: cameras(hub)["door"]["status"] == "offline", timeout=5)
+    assert cameras(hub)["door"]["online"] is False
+    feed(raw_sender, "door", 2, 1, False)
+    assert cameras(hub)["door"]["online"] is True
+
+
+def test_camera_error_is_distinct_from_offline(hub: Hub, raw_sender: RawSender) -> None:
+    feed(raw_sender, "pi", 0, 1, False)
+    assert raw_sender.frame("pi", b"", status="camera-error", error="USB camera unplugged") == b"OK"
+    cam = cameras(hub)["pi"]
+    assert (cam["status"], cam["online"], cam["camera_error"]) == ("camera-error", True, "USB camera unplugged")
+
+
+def test_viewers_get_each_frame_once_and_the_same_bytes(hub: Hub, raw_sender: RawSender) -> None:
+    feed(raw_sender, "cam", 0, 1, True)
+    results: list[list[bytes]] = [[] for _ in range(3)]
+
+    def watch(i: int) -> None:
+        results[i] = read_mjpeg(hub, "/video_feed/cam?overlay=0", 15)
+
+    threads = [threading.Thread(target=watch, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    feed(raw_sender, "cam", 1, 25, True, fps=30)
+    for t in threads:
+        t.join(timeout=10)
+    sent = {jpeg(scene(i, True)) for i in range(26)}
+    for parts in results:
+        assert len(parts) == 15
+        assert len(set(parts)) == 15, "a viewer got the same frame twice"
+        assert set(parts) <= sent, "viewers get the sender's JPEG bytes untouched"
+    assert results[0][-1] == results[1][-1] == results[2][-1] or len(set(map(len, results))) == 1
+
+
+def test_video_feed_burns_in_the_overlay_once_per_frame(hub: Hub, raw_sender: RawSender) -> None:
+    feed(raw_sender, "cam", 0, 10, True)
+    camera = hub.cameras.get("cam")
+    calls: list[int] = []
+    frame = camera.frame
+    spare = Camera("spare")
+
+    def render(f):
+        calls.append(f.seq)
+        return b"rendered"
+
+    out = [spare.cached_overlay(frame, render) for _ in range(5)]
+    assert out == [b"rendered"] * 5 and calls == [frame.seq]
+    parts = read_mjpeg(hub, "/video_feed/cam", 1)
+    image = cv2.imdecode(np.frombuffer(parts[0], np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (480, 640, 3)
+    assert parts[0] != camera.frame.jpeg  # pixels were drawn on
+    # The seed's /video_feed (no name) serves the first camera.
+    assert len(read_mjpeg(hub, "/video_feed", 1)) == 1
+
+
+def read_records(hub: Hub, wanted: dict[str, float], until, timeout: float = 10.0) -> list[tuple[dict, bytes]]:
+    request = urllib.request.Request(url(hub, "/api/stream"), data=json.dumps({"cameras": wanted}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    out: list[tuple[dict, bytes]] = []
+    with urllib.request.urlopen(request, timeout=timeout) as resp:
+        while not until(out):
+            meta_len, jpeg_len = struct.unpack(">II", resp.read(8))
+            meta = json.loads(resp.read(meta_len))
+            out.append((meta, resp.read(jpeg_len)))
+    return out
+
+
+def test_page_stream_carries_wanted_cameras_only(hub: Hub, raw_sender: RawSender) -> None:
+    feed(raw_sender, "a", 0, 1, True)
+    feed(raw_sender, "b", 0, 1, True)
+    stop = threading.Event()
+
+    def keep_feeding() -> None:
+        s = RawSender(hub.config.zmq_port)
+        i = 1
+        while not stop.is_set():
+            s.frame("a", jpeg(scene(i, True)))
+            s.frame("b", jpeg(scene(i, False)))
+            i += 1
+            time.sleep(0.02)
+        s.close()
+
+    t = threading.Thread(target=keep_feeding)
+    t.start()
+    try:
+        records = read_records(hub, {"a": 0}, lambda out: sum(m["type"] == "frame" for m, _ in out) >= 10)
+    finally:
+        stop.set()
+        t.join()
+    frames = [(m, j) for m, j in records if m["type"] == "frame"]
+    assert {m["camera"] for m, _ in frames} == {"a"}
+    seqs = [m["seq"] for m, _ in frames]
+    assert seqs == sorted(set(seqs)), "newer frames only, never twice"
+    assert all(j[:2] == b"\xff\xd8" and m["width"] == 640 for m, j in frames)
+    state = next(m for m, _ in records if m["type"] == "cameras")
+    assert [c["name"] for c in state["cameras"]] == ["a", "b"]
+
+
+def test_page_stream_rejects_bad_requests(hub: Hub) -> None:
+    for body in (b"nope", b'{"cameras": []}', b'{"cameras": {"a/b": 0}}', b'{"cameras": {"a": -1}}'):
+        request = urllib.request.Request(url(hub, "/api/stream"), data=body)
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(request, timeout=5)
+        assert err.value.code == 400
+        assert "error" in json.loads(err.value.read())
+
+
+def test_malformed_messages_are_answered_and_the_hub_keeps_serving(hub: Hub, raw_sender: RawSender) -> None:
+    good = jpeg(scene(0, False))
+    bad = [[b"only one part"], [b"{not json", good], [b'{"msg": "x"}', b"not a jpeg"],
+           [b'{"msg": "../../etc"}', good], [b'{"msg": "a", "dtype": "uint8", "shape": [9, 9, 3]}', b"short"],
+           [b'{"msg": "a"}', good, b"third"], [b'{"msg": "big"}', b"\xff\xd8" + b"\0" * 9_000_000]]
+    for parts in bad:
+        reply = raw_sender.send(parts)
+        assert reply.startswith(b"ERROR "), (parts[0][:30], reply)
+    # A JPEG whose header parses but whose data does not decode: answered OK, dropped by the worker.
+    corrupt = good[:600] + bytes(len(good) - 602) + b"\xff\xd9"
+    assert raw_sender.frame("corrupt", corrupt) == b"OK"
+    feed(raw_sender, "good", 0, 3, False)
+    wait_until(lambda: cameras(hub).get("good", {}).get("analyzed") == 3)
+    wait_until(lambda: cameras(hub)["corrupt"]["bad_frames"] == 1)
+    assert cameras(hub)["corrupt"]["analyzed"] == 0
+    errors = hub.receiver.errors
+    assert errors["bad-parts"] == 2 and errors["bad-metadata"] == 1 and errors["not-jpeg"] == 1
+    assert errors["bad-name"] == 1 and errors["bad-array"] == 1 and errors["too-large"] == 1
+    assert get(hub, "/healthz")[0] == 200
+
+
+def test_too_many_cameras_are_refused(hub_factory) -> None:
+    hub = hub_factory(max_cameras=2)
+    sender = RawSender(hub.config.zmq_port)
+    try:
+        data = jpeg(scene(0, False))
+        assert sender.frame("one", data) == b"OK" and sender.frame("two", data) == b"OK"
+        assert sender.frame("three", data).startswith(b"ERROR too-many-cameras")
+    finally:
+        sender.close()
+
+
+def test_missing_camera_and_stream_cap(hub_factory) -> None:
+    hub = hub_factory(max_streams=1)
+    status, body, _ = get(hub, "/video_feed/nobody")
+    assert status == 404 and b"no camera named 'nobody'" in body
+    assert get(hub, "/snapshot/nobody")[0] == 404
+    assert get(hub, "/video_feed")[0] == 503
+    sender = RawSender(hub.config.zmq_port)
+    sender.frame("cam", jpeg(scene(0, False)))
+    first = urllib.request.urlopen(url(hub, "/video_feed/cam"), timeout=5)
+    try:
+        status, body, headers = get(hub, "/video_feed/cam")
+        assert status == 503 and b"stream slots" in body and headers["Retry-After"] == "5"
+    finally:
+        first.close()
+        sender.close()
+    # The slot comes back once the first viewer leaves.
+    # (a silent camera's stream repeats its frame every 5 s: that write notices the leaver).
+    wait_until(lambda: hub.web.server.wsgi_app.extensions["camnet.streams"].open == 0, timeout=10)
+
+
+def test_worker_keeps_only_the_newest_frame(hub: Hub) -> None:
+    from common.motion import MotionAnalyzer
+    from hub.worker import CameraWorker
+    camera, _ = hub.cameras.get_or_add("slow")
+    worker = CameraWorker(camera, hub.cameras, MotionAnalyzer(), hub.stopping)  # thread not started
+    messages = [protocol.parse([b'{"msg": "slow"}', jpeg(scene(i, False))], 10**7) for i in range(4)]
+    for m in messages:
+        worker.offer(m)
+    assert camera.dropped == 3
+    assert worker._take() is messages[-1]
+
+
+def test_hostile_name_is_text_in_the_page(hub: Hub, raw_sender: RawSender) -> None:
+    name = '<img src=x onerror="alert(1)">'
+    feed(raw_sender, name, 0, 1, False)
+    status, body, headers = get(hub, "/camera/" + urllib.parse.quote(name, safe=""))
+    assert status == 200
+    assert b"<img src=x" not in body and b"&lt;img src=x" in body
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
