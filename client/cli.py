@@ -55,8 +55,9 @@ def encode(frame: np.ndarray, width: int, quality: int) -> bytes:
     return buf.tobytes()
 
 
-def stream(cfg: SenderConfig, source: Source, sender: Sender, stop: threading.Event,
-           reopen: Callable[[], Source]) -> int:
+def stream(
+    cfg: SenderConfig, source: Source, sender: Sender, stop: threading.Event, reopen: Callable[[], Source]
+) -> int:
     """Send frames until ``stop``; returns the exit code (0: stopped or file ended)."""
     stats = Stats()
     interval = 1.0 / cfg.fps
@@ -77,8 +78,15 @@ def stream(cfg: SenderConfig, source: Source, sender: Sender, stop: threading.Ev
             source = recovered
             continue
         height, width = _size_after_resize(frame.shape, cfg.width)
-        info = {"version": __version__, "source": source.kind, "fps": stats.fps(),
-                "dropped": stats.dropped, "width": width, "height": height, "status": protocol.CAMERA_OK}
+        info = {
+            "version": __version__,
+            "source": source.kind,
+            "fps": stats.fps(),
+            "dropped": stats.dropped,
+            "width": width,
+            "height": height,
+            "status": protocol.CAMERA_OK,
+        }
         reply = sender.send(protocol.encode(cfg.name, jpeg, info))
         now = time.monotonic()
         if reply == protocol.REPLY_OK:
@@ -104,13 +112,15 @@ def _size_after_resize(shape: tuple[int, ...], width: int) -> tuple[int, int]:
     return (round(h * width / w), width) if width and w != width else (h, w)
 
 
-def _recover_camera(cfg: SenderConfig, sender: Sender, stop: threading.Event,
-                    reopen: Callable[[], Source], reason: str) -> Source | None:
+def _recover_camera(
+    cfg: SenderConfig, sender: Sender, stop: threading.Event, reopen: Callable[[], Source], reason: str
+) -> Source | None:
     """Tell the hub the camera failed, every second, while reopening it with backoff."""
     log.error("camera failed: %s; retrying with backoff", reason)
     delay, retry_at, started = 1.0, time.monotonic() + 1.0, time.monotonic()
-    heartbeat = protocol.encode(cfg.name, b"", {"version": __version__, "status": protocol.CAMERA_ERROR,
-                                                 "error": reason[:200]})
+    heartbeat = protocol.encode(
+        cfg.name, b"", {"version": __version__, "status": protocol.CAMERA_ERROR, "error": reason[:200]}
+    )
     while not stop.is_set():
         sender.send(heartbeat)
         if time.monotonic() >= retry_at:
@@ -128,8 +138,9 @@ def _recover_camera(cfg: SenderConfig, sender: Sender, stop: threading.Event,
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        cfg, args = config.load(SenderConfig, argv, os.environ, "camnet-sender",
-                                "Send a camera's frames to a camnet hub over ZeroMQ.")
+        cfg, args = config.load(
+            SenderConfig, argv, os.environ, "camnet-sender", "Send a camera's frames to a camnet hub over ZeroMQ."
+        )
         cfg = dataclasses.replace(cfg, name=cfg.name or socket.gethostname())
         protocol.validate_name(cfg.name)
     except ConfigError as exc:
@@ -141,8 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check_config:
         print(config.describe(cfg))
         return 0
-    logging.basicConfig(level=cfg.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=cfg.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     def reopen() -> Source:
         return open_source(cfg.source, cfg.width, cfg.fps, cfg.loop)
@@ -156,8 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     sender = Sender(f"tcp://{cfg.server_ip}:{cfg.server_port}", cfg.timeout)
-    log.info("sending %s as %r to %s:%d at up to %.0f fps", source.kind, cfg.name, cfg.server_ip,
-             cfg.server_port, cfg.fps)
+    log.info(
+        "sending %s as %r to %s:%d at up to %.0f fps", source.kind, cfg.name, cfg.server_ip, cfg.server_port, cfg.fps
+    )
     try:
         return stream(cfg, source, sender, stop, reopen)
     finally:

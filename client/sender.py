@@ -59,8 +59,7 @@ class Sender:
     def _lost(self) -> None:
         if self.down_since is None:
             self.down_since = time.monotonic()
-            log.warning("hub %s did not answer within %d ms; reconnecting until it does",
-                        self.address, self.timeout_ms)
+            log.warning("hub %s did not answer within %d ms; reconnecting until it does", self.address, self.timeout_ms)
         self.reconnects += 1
         self.close()
 

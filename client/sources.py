@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import cv2
@@ -47,8 +48,10 @@ def open_source(spec: str, width: int, fps: float, loop: bool) -> Source:
         return LiveSource(spec, "url")
     if os.path.isfile(spec):
         return FileSource(spec, loop)
-    raise SourceError(f"unknown source {spec!r}: use picamera, a device index or /dev/videoN, "
-                      "a video file that exists, an rtsp:// or http:// URL, or synthetic")
+    raise SourceError(
+        f"unknown source {spec!r}: use picamera, a device index or /dev/videoN, "
+        "a video file that exists, an rtsp:// or http:// URL, or synthetic"
+    )
 
 
 class SyntheticSource:
@@ -59,16 +62,17 @@ class SyntheticSource:
 
     kind = "synthetic"
 
-    def __init__(self, width: int = 640, moving: bool = True, seed: int = 0) -> None:
+    def __init__(
+        self, width: int = 640, moving: bool = True, seed: int = 0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         height = width * 3 // 4
         rng = np.random.default_rng(seed)
         yy, xx = np.mgrid[0:height, 0:width]
         base = (60 + 80 * xx / width + 40 * np.sin(yy / 23.0)).astype(np.float32)
         scene = np.dstack([base, base * 0.9 + 10, base * 0.8 + 20])
         # Precomputed noisy versions of the scene: sensor noise without per-frame random cost.
-        self._noisy = [np.clip(scene + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8)
-                       for _ in range(8)]
-        self.width, self.height, self.moving = width, height, moving
+        self._noisy = [np.clip(scene + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8) for _ in range(8)]
+        self.width, self.height, self.moving, self.clock = width, height, moving, clock
         self.count = 0
 
     def read(self) -> np.ndarray:
@@ -76,13 +80,20 @@ class SyntheticSource:
         self.count += 1
         if self.moving:
             side = self.width // 8
-            t = time.monotonic()
+            t = self.clock()
             x = int((self.width - side) * (0.5 + 0.5 * np.sin(t * 0.9)))
             y = int((self.height - side) * (0.5 + 0.5 * np.sin(t * 1.3)))
             cv2.rectangle(frame, (x, y), (x + side, y + side), (40, 200, 240), -1)
             stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-            cv2.putText(frame, stamp, (10, self.height - 12), cv2.FONT_HERSHEY_SIMPLEX,
-                        self.width / 900, (255, 255, 255), max(1, self.width // 400))
+            cv2.putText(
+                frame,
+                stamp,
+                (10, self.height - 12),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                self.width / 900,
+                (255, 255, 255),
+                max(1, self.width // 400),
+            )
         return frame
 
     def close(self) -> None:
@@ -125,8 +136,10 @@ class LiveSource:
         self.target = target
         self.cap = cv2.VideoCapture(target)
         if not self.cap.isOpened():
-            raise SourceError(f"cannot open {kind} source {target!r}: no such camera, no permission "
-                              "(is the user in the 'video' group?) or the stream is unreachable")
+            raise SourceError(
+                f"cannot open {kind} source {target!r}: no such camera, no permission "
+                "(is the user in the 'video' group?) or the stream is unreachable"
+            )
         self._cond = threading.Condition()
         self._frame: np.ndarray | None = None
         self._fresh = False
@@ -175,14 +188,17 @@ class PiCameraSource:
         try:
             from picamera2 import Picamera2
         except ImportError:
-            raise SourceError("picamera2 is not installed: on Raspberry Pi OS run "
-                              "'sudo apt install python3-picamera2' and create the venv with "
-                              "--system-site-packages") from None
+            raise SourceError(
+                "picamera2 is not installed: on Raspberry Pi OS run "
+                "'sudo apt install python3-picamera2' and create the venv with "
+                "--system-site-packages"
+            ) from None
         size = (width, (width * 3 // 4) & ~1)
         try:
             self.camera = Picamera2()
             config = self.camera.create_video_configuration(
-                main={"size": size, "format": "RGB888"}, controls={"FrameRate": float(fps)})
+                main={"size": size, "format": "RGB888"}, controls={"FrameRate": float(fps)}
+            )
             self.camera.configure(config)
             self.camera.start()
         except Exception as exc:  # picamera2 raises IndexError, RuntimeError... when no camera

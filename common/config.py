@@ -28,8 +28,16 @@ class ConfigError(ValueError):
     """A setting that is unknown, missing or out of range; the message says which and what to do."""
 
 
-def setting(default: Any, help: str, *, short: str | None = None, lo: float | None = None,
-            hi: float | None = None, choices: Sequence[str] | None = None, required: bool = False) -> Any:
+def setting(
+    default: Any,
+    help: str,
+    *,
+    short: str | None = None,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: Sequence[str] | None = None,
+    required: bool = False,
+) -> Any:
     """Declare one setting: a dataclass field whose metadata drives flags, files and checks."""
     meta = {"help": help, "short": short, "lo": lo, "hi": hi, "choices": choices, "required": required}
     return dataclasses.field(default=default, metadata=meta)
@@ -51,26 +59,36 @@ def flag_of(f: dataclasses.Field[Any]) -> str:
 
 def build_parser(cls: type, prog: str, description: str) -> argparse.ArgumentParser:
     """An argparse parser with one flag per setting (defaults stay None to see what was given)."""
-    parser = argparse.ArgumentParser(prog=prog, description=description,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     for f in settings_of(cls):
         names = [flag_of(f)] + ([f.metadata["short"]] if f.metadata["short"] else [])
         kind = _type_of(f)
         help_text = f.metadata["help"] + ("" if f.metadata["required"] else f" (default: {f.default!r})")
         if kind is bool:
-            parser.add_argument(*names, dest=f.name, action=argparse.BooleanOptionalAction,
-                                default=None, help=help_text)
+            parser.add_argument(
+                *names, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
         else:
-            parser.add_argument(*names, dest=f.name, type=kind, default=None, metavar=f.name.upper(),
-                                choices=f.metadata["choices"], help=help_text)
+            parser.add_argument(
+                *names,
+                dest=f.name,
+                type=kind,
+                default=None,
+                metavar=f.name.upper(),
+                choices=f.metadata["choices"],
+                help=help_text,
+            )
     parser.add_argument("--config", metavar="FILE", help="TOML file with the settings above (flags win)")
     parser.add_argument("--check-config", action="store_true", help="validate the settings, print them and exit")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
-def load(cls: type[T], argv: Sequence[str] | None, env: Mapping[str, str], prog: str,
-         description: str) -> tuple[T, argparse.Namespace]:
+def load(
+    cls: type[T], argv: Sequence[str] | None, env: Mapping[str, str], prog: str, description: str
+) -> tuple[T, argparse.Namespace]:
     """Parse flags, read the config file and environment, validate; return (config, parsed flags)."""
     parser = build_parser(cls, prog, description)
     args = parser.parse_args(argv)
@@ -135,8 +153,10 @@ def make(cls: type[T], values: Mapping[str, Any]) -> T:
     for f in settings_of(cls):
         if f.name not in values:
             if f.metadata["required"]:
-                raise ConfigError(f"{f.name} is required: pass {flag_of(f)}, set {f.name} in the config file "
-                                  f"or {ENV_PREFIX}{f.name.upper()}")
+                raise ConfigError(
+                    f"{f.name} is required: pass {flag_of(f)}, set {f.name} in the config file "
+                    f"or {ENV_PREFIX}{f.name.upper()}"
+                )
             continue
         checked[f.name] = _check(f, values[f.name])
     return cls(**checked)
@@ -183,22 +203,19 @@ class HubConfig:
     ip: str = setting("0.0.0.0", "address the web page listens on (0.0.0.0: every interface)", short="-i")
     port: int = setting(8000, "HTTP port of the web page and streams", short="-o", lo=1, hi=65535)
     zmq_port: int = setting(5555, "ZeroMQ port the senders connect to (imagezmq's default)", lo=1, hi=65535)
-    frame_count: int = setting(32, "frames used to build each camera's background model before detecting",
-                               short="-f", lo=1, hi=10000)
+    frame_count: int = setting(
+        32, "frames used to build each camera's background model before detecting", short="-f", lo=1, hi=10000
+    )
     accum_weight: float = setting(0.1, "weight of each new frame in the background average", lo=0.001, hi=1.0)
-    threshold: int = setting(25, "pixel difference from the background that counts as motion (tVal)",
-                             lo=1, hi=255)
-    motion_width: int = setting(320, "frames are analysed at about this width (JPEG scaled decode)",
-                                lo=80, hi=4096)
-    offline_after: float = setting(5.0, "seconds without a message before a camera shows offline",
-                                   lo=0.5, hi=3600)
-    max_cameras: int = setting(64, "most cameras the hub tracks; messages naming more are refused",
-                               lo=1, hi=1024)
-    max_frame_bytes: int = setting(8_000_000, "largest frame accepted from a sender, in bytes",
-                                   lo=1024, hi=100_000_000)
+    threshold: int = setting(25, "pixel difference from the background that counts as motion (tVal)", lo=1, hi=255)
+    motion_width: int = setting(320, "frames are analysed at about this width (JPEG scaled decode)", lo=80, hi=4096)
+    offline_after: float = setting(5.0, "seconds without a message before a camera shows offline", lo=0.5, hi=3600)
+    max_cameras: int = setting(64, "most cameras the hub tracks; messages naming more are refused", lo=1, hi=1024)
+    max_frame_bytes: int = setting(8_000_000, "largest frame accepted from a sender, in bytes", lo=1024, hi=100_000_000)
     max_streams: int = setting(200, "most concurrent video streams; more get HTTP 503", lo=1, hi=2000)
-    viewer_timeout: float = setting(10.0, "seconds a stalled viewer may block a write before it is dropped",
-                                    lo=0.5, hi=600)
+    viewer_timeout: float = setting(
+        10.0, "seconds a stalled viewer may block a write before it is dropped", lo=0.5, hi=600
+    )
     montage_fps: float = setting(5.0, "frame rate of the server-side montage /video_feed/all", lo=0.2, hi=30)
     log_level: str = setting("info", "log verbosity", choices=LOG_LEVELS)
 
@@ -209,11 +226,13 @@ class SenderConfig:
 
     server_ip: str = setting(None, "hub address (host name or IP)", required=True)
     server_port: int = setting(5555, "hub's ZeroMQ port", lo=1, hi=65535)
-    source: str = setting(None, "picamera, a device index or path (0, /dev/video0), a video file, "
-                                "an rtsp:// or http:// URL, or synthetic", required=True)
+    source: str = setting(
+        None,
+        "picamera, a device index or path (0, /dev/video0), a video file, an rtsp:// or http:// URL, or synthetic",
+        required=True,
+    )
     name: str = setting("", "camera name shown on the hub (default: this machine's host name)")
-    width: int = setting(640, "frame width sent; height keeps the aspect ratio (0: as captured)",
-                         lo=0, hi=8192)
+    width: int = setting(640, "frame width sent; height keeps the aspect ratio (0: as captured)", lo=0, hi=8192)
     fps: float = setting(15.0, "most frames sent per second", lo=0.1, hi=240)
     quality: int = setting(85, "JPEG quality", lo=10, hi=100)
     timeout: float = setting(1.5, "seconds to wait for the hub's reply before reconnecting", lo=0.1, hi=60)

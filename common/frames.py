@@ -40,9 +40,14 @@ class Frame:
     packet: bytes = field(repr=False)  # binary stream record
 
     @classmethod
-    def build(cls, camera: str, seq: int, jpeg: bytes, width: int, height: int, time: float,
-              box: Box | None) -> Frame:
-        meta = {"type": "frame", "camera": camera, "seq": seq, "time": round(time, 3),
-                "width": width, "height": height, "box": list(box) if box else None}
-        return cls(camera, seq, jpeg, width, height, time, box,
-                   mjpeg_part(jpeg), record(meta, jpeg))
+    def build(cls, camera: str, seq: int, jpeg: bytes, width: int, height: int, time: float, box: Box | None) -> Frame:
+        meta = {
+            "type": "frame",
+            "camera": camera,
+            "seq": seq,
+            "time": round(time, 3),
+            "width": width,
+            "height": height,
+            "box": list(box) if box else None,
+        }
+        return cls(camera, seq, jpeg, width, height, time, box, mjpeg_part(jpeg), record(meta, jpeg))

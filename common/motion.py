@@ -9,10 +9,15 @@ import cv2
 import numpy as np
 
 Box = tuple[int, int, int, int]  # x1, y1, x2, y2
+_KERNEL = np.ones((3, 3), np.uint8)  # what OpenCV uses when the seed passes None
 
 # JPEG decoders can scale by 1/2, 1/4 and 1/8 inside the DCT, far cheaper than decode + resize.
-_REDUCED_GRAY = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
-                 4: cv2.IMREAD_REDUCED_GRAYSCALE_4, 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}
+_REDUCED_GRAY = {
+    1: cv2.IMREAD_GRAYSCALE,
+    2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+    4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    8: cv2.IMREAD_REDUCED_GRAYSCALE_8,
+}
 
 
 class SingleMotionDetector:
@@ -39,8 +44,8 @@ class SingleMotionDetector:
             return None
         delta = cv2.absdiff(self.bg.astype(np.uint8), image)
         thresh = cv2.threshold(delta, t_val, 255, cv2.THRESH_BINARY)[1]
-        thresh = cv2.erode(thresh, None, iterations=2)
-        thresh = cv2.dilate(thresh, None, iterations=2)
+        thresh = cv2.erode(thresh, _KERNEL, iterations=2)
+        thresh = cv2.dilate(thresh, _KERNEL, iterations=2)
         contours, _ = cv2.findContours(thresh, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         if not contours:
             return None
@@ -64,8 +69,9 @@ class MotionAnalyzer:
     ``frame_count`` frames only build the background model, as in the seed.
     """
 
-    def __init__(self, frame_count: int = 32, accum_weight: float = 0.1, threshold: int = 25,
-                 motion_width: int = 320) -> None:
+    def __init__(
+        self, frame_count: int = 32, accum_weight: float = 0.1, threshold: int = 25, motion_width: int = 320
+    ) -> None:
         self.frame_count = frame_count
         self.threshold = threshold
         self.motion_width = motion_width

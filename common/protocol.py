@@ -175,8 +175,12 @@ def _parse_array(meta: dict[str, Any], payload: bytes, max_pixels: int) -> np.nd
     shape = meta.get("shape")
     if meta.get("dtype") != "uint8":
         raise ProtocolError("bad-array", f"image dtype must be 'uint8', got {meta.get('dtype')!r}")
-    valid = isinstance(shape, list) and len(shape) in (2, 3) and all(isinstance(d, int) and d > 0 for d in shape)
-    if not valid or (len(shape) == 3 and shape[2] not in (1, 3)):
+    if not (
+        isinstance(shape, list)
+        and len(shape) in (2, 3)
+        and all(isinstance(d, int) and d > 0 for d in shape)
+        and (len(shape) == 2 or shape[2] in (1, 3))
+    ):
         raise ProtocolError("bad-array", f"image shape must be [H, W] or [H, W, 3], got {shape!r}")
     if shape[0] * shape[1] > max_pixels:
         raise ProtocolError("too-large", f"image is {shape[1]}x{shape[0]}; at most {max_pixels} pixels")

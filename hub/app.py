@@ -30,10 +30,10 @@ class Hub:
         self.cameras = Cameras(config.max_cameras, clock)
         self.workers: dict[str, CameraWorker] = {}
         self._workers_lock = threading.Lock()
-        self.receiver = Receiver(f"tcp://{_zmq_host(config.ip)}:{config.zmq_port}", self.route,
-                                 self.stopping, config.max_frame_bytes)
-        self.web = WebServer(create_app(self), config.ip, config.port, config.max_streams,
-                             config.viewer_timeout)
+        self.receiver = Receiver(
+            f"tcp://{_zmq_host(config.ip)}:{config.zmq_port}", self.route, self.stopping, config.max_frame_bytes
+        )
+        self.web = WebServer(create_app(self), config.ip, config.port, config.max_streams, config.viewer_timeout)
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -42,8 +42,9 @@ class Hub:
         self.web.bind()
         self._spawn("recv", self.receiver.run)
         self._spawn("web", self.web.serve)
-        log.info("hub receiving on tcp port %d, serving http://%s:%d/", self.config.zmq_port,
-                 self.config.ip, self.web.port)
+        log.info(
+            "hub receiving on tcp port %d, serving http://%s:%d/", self.config.zmq_port, self.config.ip, self.web.port
+        )
 
     def stop(self) -> None:
         """Stop serving, then receiving, then the workers; wake every waiting viewer first."""

@@ -14,16 +14,24 @@ from common.config import ConfigError, HubConfig
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        cfg, args = config.load(HubConfig, argv, os.environ, "camnet-hub",
-                                "Receive every camnet camera, detect motion, serve the live page.")
+        cfg, args = config.load(
+            HubConfig,
+            argv,
+            os.environ,
+            "camnet-hub",
+            "Receive every camnet camera, detect motion, serve the live page.",
+        )
     except ConfigError as exc:
         print(f"camnet-hub: {exc}", file=sys.stderr)
         return 2
     if args.check_config:
         print(config.describe(cfg))
         return 0
-    logging.basicConfig(level=cfg.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=cfg.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s",
+    )
     from hub.app import Hub  # after logging is set up; keeps --help fast
 
     hub = Hub(cfg)

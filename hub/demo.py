@@ -19,8 +19,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=0, help="stop after this long (default: run until Ctrl-C)")
     args = parser.parse_args(argv)
     py = sys.executable
-    hub = subprocess.Popen([py, "-m", "hub.cli", "--ip", "127.0.0.1", "--port", str(args.port),
-                            "--zmq-port", str(args.zmq_port)])
+    hub = subprocess.Popen(
+        [py, "-m", "hub.cli", "--ip", "127.0.0.1", "--port", str(args.port), "--zmq-port", str(args.zmq_port)]
+    )
     procs = [hub]
     url = f"http://127.0.0.1:{args.port}/"
     try:
@@ -29,9 +30,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         for i in range(args.cameras):
             source = "synthetic:still" if i % 4 == 3 else "synthetic"
-            procs.append(subprocess.Popen([py, "-m", "client.cli", "--server-ip", "127.0.0.1",
-                                           "--server-port", str(args.zmq_port), "--source", source,
-                                           "--name", f"demo-{i + 1}", "--fps", "15"]))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        py,
+                        "-m",
+                        "client.cli",
+                        "--server-ip",
+                        "127.0.0.1",
+                        "--server-port",
+                        str(args.zmq_port),
+                        "--source",
+                        source,
+                        "--name",
+                        f"demo-{i + 1}",
+                        "--fps",
+                        "15",
+                    ]
+                )
+            )
         print(f"\ncamnet demo running: open {url}  (Ctrl-C to stop)\n", flush=True)
         terminated: list[int] = []
         signal.signal(signal.SIGTERM, lambda signum, _: terminated.append(signum))

@@ -27,7 +27,14 @@ def burn_in(frame: Frame, quality: int = 80) -> bytes:
         x1, y1, x2, y2 = frame.box
         cv2.rectangle(image, (x1, y1), (x2, y2), RED, max(1, round(2 * scale)))
     stamp = datetime.datetime.fromtimestamp(frame.time).strftime("%A %d %B %Y %I:%M:%S%p")
-    cv2.putText(image, stamp, (int(10 * scale), image.shape[0] - int(10 * scale)),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.35 * scale, RED, max(1, round(scale)))
+    cv2.putText(
+        image,
+        stamp,
+        (int(10 * scale), image.shape[0] - int(10 * scale)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.35 * scale,
+        RED,
+        max(1, round(scale)),
+    )
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     return mjpeg_part(buf.tobytes()) if ok else frame.chunk

@@ -23,8 +23,14 @@ log = logging.getLogger(__name__)
 class Receiver:
     """Binds the REP socket and runs the receive loop on a thread named ``recv``."""
 
-    def __init__(self, address: str, route: Callable[[Message], None], stop: threading.Event,
-                 max_frame_bytes: int, context: zmq.Context | None = None) -> None:
+    def __init__(
+        self,
+        address: str,
+        route: Callable[[Message], None],
+        stop: threading.Event,
+        max_frame_bytes: int,
+        context: zmq.Context | None = None,
+    ) -> None:
         self.address = address
         self.route = route
         self.stop = stop
@@ -45,8 +51,10 @@ class Receiver:
             sock.bind(self.address)
         except zmq.ZMQError as exc:
             sock.close()
-            raise OSError(f"cannot listen for senders on {self.address}: {exc}; is another hub running? "
-                          "choose another port with --zmq-port") from None
+            raise OSError(
+                f"cannot listen for senders on {self.address}: {exc}; is another hub running? "
+                "choose another port with --zmq-port"
+            ) from None
         self._socket = sock
 
     def run(self) -> None:

@@ -106,14 +106,24 @@ class Camera:
         if self.motion_since is not None:
             motion_seconds += self._clock() - self.motion_since
         return {
-            "name": self.name, "status": status, "online": status != OFFLINE,
-            "camera_error": self.camera_error, "last_seen": round(self.last_seen_wall, 3),
+            "name": self.name,
+            "status": status,
+            "online": status != OFFLINE,
+            "camera_error": self.camera_error,
+            "last_seen": round(self.last_seen_wall, 3),
             "fps": round(self.fps(), 2),
-            "width": frame.width if frame else None, "height": frame.height if frame else None,
-            "motion": box is not None and status == ONLINE, "box": list(box) if box else None,
-            "seq": frame.seq if frame else 0, "frames": self.received, "analyzed": self.analyzed,
-            "dropped": self.dropped, "bad_frames": self.bad_frames, "restarts": self.restarts,
-            "motion_seconds": round(motion_seconds, 1), "sender": dict(self.info),
+            "width": frame.width if frame else None,
+            "height": frame.height if frame else None,
+            "motion": box is not None and status == ONLINE,
+            "box": list(box) if box else None,
+            "seq": frame.seq if frame else 0,
+            "frames": self.received,
+            "analyzed": self.analyzed,
+            "dropped": self.dropped,
+            "bad_frames": self.bad_frames,
+            "restarts": self.restarts,
+            "motion_seconds": round(motion_seconds, 1),
+            "sender": dict(self.info),
         }
 
 
@@ -141,8 +151,10 @@ class Cameras:
             if name in self._by_name:
                 return self._by_name[name], False
             if len(self._by_name) >= self.limit:
-                raise ProtocolError("too-many-cameras", f"the hub already tracks {self.limit} cameras "
-                                    "(max_cameras); raise it or stop unused senders")
+                raise ProtocolError(
+                    "too-many-cameras",
+                    f"the hub already tracks {self.limit} cameras (max_cameras); raise it or stop unused senders",
+                )
             camera = Camera(name, self._clock)
             self._by_name = {**self._by_name, name: camera}  # readers iterate without the lock
         self.bump()

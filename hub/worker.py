@@ -12,6 +12,7 @@ import threading
 import time
 
 import cv2
+import numpy as np
 
 from common.frames import Frame
 from common.motion import MotionAnalyzer
@@ -26,8 +27,9 @@ _throttle = Throttle(10.0)
 class CameraWorker:
     """Owns one camera's motion analyzer and the thread that feeds it."""
 
-    def __init__(self, camera: Camera, cameras: Cameras, analyzer: MotionAnalyzer,
-                 stop: threading.Event, jpeg_quality: int = 85) -> None:
+    def __init__(
+        self, camera: Camera, cameras: Cameras, analyzer: MotionAnalyzer, stop: threading.Event, jpeg_quality: int = 85
+    ) -> None:
         self.camera = camera
         self.cameras = cameras
         self.analyzer = analyzer
@@ -63,8 +65,9 @@ class CameraWorker:
                 self._loop()
             except Exception:
                 self.camera.restarts += 1
-                log.exception("worker for camera %r failed; restarting it (restart %d)",
-                              self.camera.name, self.camera.restarts)
+                log.exception(
+                    "worker for camera %r failed; restarting it (restart %d)", self.camera.name, self.camera.restarts
+                )
                 self.analyzer.reset()
                 time.sleep(0.1)
 
@@ -78,6 +81,7 @@ class CameraWorker:
         """Analyse one frame and publish it; None if it could not be decoded."""
         received = time.time()
         jpeg = message.jpeg
+        gray: np.ndarray | None
         if message.pixels is not None:
             gray = self.analyzer.gray_from_pixels(message.pixels)
             ok, buf = cv2.imencode(".jpg", message.pixels, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
@@ -88,14 +92,16 @@ class CameraWorker:
         if gray is None or jpeg is None:
             self.camera.bad_frames += 1
             if _throttle.ready(self.camera.name) is not None:
-                log.warning("camera %r sent a frame that does not decode as JPEG (%d so far); "
-                            "check the sender's encoder", self.camera.name, self.camera.bad_frames)
+                log.warning(
+                    "camera %r sent a frame that does not decode as JPEG (%d so far); check the sender's encoder",
+                    self.camera.name,
+                    self.camera.bad_frames,
+                )
             return None
         box = self.analyzer.analyze(gray, message.width, message.height)
         self.camera.analyzed += 1
         self._seq += 1
-        frame = Frame.build(self.camera.name, self._seq, jpeg, message.width, message.height,
-                            received, box)
+        frame = Frame.build(self.camera.name, self._seq, jpeg, message.width, message.height, received, box)
         self.camera.publish(frame)
         self.cameras.bump()
         return frame

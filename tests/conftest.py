@@ -87,8 +87,9 @@ def hub_factory() -> Iterator[Callable[..., Hub]]:
     hubs: list[Hub] = []
 
     def make(**overrides: object) -> Hub:
-        cfg = dataclasses.replace(HubConfig(ip="127.0.0.1", port=0, zmq_port=free_port(),
-                                            frame_count=5, offline_after=1.5), **overrides)
+        cfg = dataclasses.replace(
+            HubConfig(ip="127.0.0.1", port=0, zmq_port=free_port(), frame_count=5, offline_after=1.5), **overrides
+        )
         hub = Hub(cfg)
         hub.start()
         hubs.append(hub)
@@ -141,5 +142,6 @@ def read_mjpeg(hub: Hub, path: str, count: int, timeout: float = 10.0) -> list[b
 def start_process(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
     """Run a camnet command as a real process with this interpreter and the repo on the path."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        [sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs
+    )  # type: ignore[call-overload]

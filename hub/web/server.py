@@ -9,7 +9,8 @@ reading is dropped after ``viewer_timeout`` seconds and never holds more than on
 from __future__ import annotations
 
 import logging
-import socket
+from collections.abc import Callable
+from typing import Any
 
 from cheroot import wsgi
 
@@ -20,11 +21,16 @@ EXTRA_THREADS = 16  # pages, snapshots and API calls beside the streams
 class WebServer:
     """Owns the listening socket and the cheroot thread pool."""
 
-    def __init__(self, app: wsgi.WSGIApplication, host: str, port: int, max_streams: int,
-                 timeout: float) -> None:
-        self.server = wsgi.Server((host, port), app, numthreads=max_streams + EXTRA_THREADS,
-                                  server_name="camnet", timeout=int(max(1, timeout)),
-                                  shutdown_timeout=1, request_queue_size=64)
+    def __init__(self, app: Callable[..., Any], host: str, port: int, max_streams: int, timeout: float) -> None:
+        self.server = wsgi.Server(
+            (host, port),
+            app,
+            numthreads=max_streams + EXTRA_THREADS,
+            server_name="camnet",
+            timeout=int(max(1, timeout)),
+            shutdown_timeout=1,
+            request_queue_size=64,
+        )
         self.host = host
         self.port = port
 
@@ -33,8 +39,10 @@ class WebServer:
         try:
             self.server.prepare()
         except OSError as exc:
-            raise OSError(f"cannot serve http on {self.host}:{self.port}: {exc.strerror or exc}; "
-                          "is another hub running? choose another port with --port") from None
+            raise OSError(
+                f"cannot serve http on {self.host}:{self.port}: {exc.strerror or exc}; "
+                "is another hub running? choose another port with --port"
+            ) from None
         bound = self.server.socket.getsockname() if self.server.socket else None
         if bound and isinstance(bound, tuple):
             self.port = bound[1]  # port 0 means any free port (tests)
@@ -46,5 +54,5 @@ class WebServer:
     def stop(self) -> None:
         try:
             self.server.stop()
-        except (OSError, socket.error) as exc:  # already closed
+        except OSError as exc:  # already closed
             log.debug("web server stop: %s", exc)

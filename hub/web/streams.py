@@ -72,6 +72,7 @@ class Streams:
                 self.by_camera[key] -= 1
                 if not self.by_camera[key]:
                     del self.by_camera[key]
+
         return release
 
     def mjpeg(self, camera: Camera, overlay: bool) -> Stream | None:
@@ -130,8 +131,7 @@ class Streams:
         return packet
 
 
-def _newer(camera: Camera | None, sent: tuple[int, float] | None, now: float,
-           interval: float) -> Frame | None:
+def _newer(camera: Camera | None, sent: tuple[int, float] | None, now: float, interval: float) -> Frame | None:
     frame = camera.frame if camera is not None else None
     if frame is None:
         return None

@@ -18,8 +18,7 @@ if TYPE_CHECKING:
 
 bp = Blueprint("camnet", __name__)
 MJPEG_TYPE = f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}"
-NO_STORE = {"Cache-Control": "no-store, no-cache, must-revalidate", "Pragma": "no-cache",
-            "X-Accel-Buffering": "no"}
+NO_STORE = {"Cache-Control": "no-store, no-cache, must-revalidate", "Pragma": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def _hub() -> Hub:
@@ -45,14 +44,17 @@ def _camera(name: str) -> Camera | Response:
     if camera is not None:
         return camera
     known = ", ".join(repr(c.name) for c in _hub().cameras.all()) or "none yet"
-    return _error(404, f"no camera named {name!r}; cameras connected: {known}. "
-                       "Check the sender's --name, or see /api/cameras")
+    return _error(
+        404, f"no camera named {name!r}; cameras connected: {known}. Check the sender's --name, or see /api/cameras"
+    )
 
 
 def _streaming(body: Stream | None, mimetype: str) -> Response:
     if body is None:
-        response = _error(503, f"all {_streams().limit} stream slots are in use (max_streams); "
-                               "close another viewer or raise max_streams")
+        response = _error(
+            503,
+            f"all {_streams().limit} stream slots are in use (max_streams); close another viewer or raise max_streams",
+        )
         response.headers["Retry-After"] = "5"
         return response
     return Response(body, mimetype=mimetype, headers=NO_STORE, direct_passthrough=True)
@@ -135,9 +137,13 @@ def healthz() -> Response:
     hub = _hub()
     problem = hub.health()
     cameras = [c.status(hub.config.offline_after) for c in hub.cameras.all()]
-    body = {"status": "ok" if problem is None else "failing", "reason": problem,
-            "cameras": len(cameras), "online": cameras.count("online"),
-            "uptime": round(time.time() - hub.started_at, 1)}
+    body = {
+        "status": "ok" if problem is None else "failing",
+        "reason": problem,
+        "cameras": len(cameras),
+        "online": cameras.count("online"),
+        "uptime": round(time.time() - hub.started_at, 1),
+    }
     response = jsonify(body)
     response.status_code = 200 if problem is None else 503
     return response

@@ -14,8 +14,15 @@ from tests.conftest import ARTIFACTS, RawSender, jpeg, scene
 
 CHROMIUM = "/usr/bin/chromium"
 # As root on a closed network Chromium needs no sandbox and must not reach for Google's hosts.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +62,7 @@ class CameraFeeder:
     def __init__(self, hub: Hub, fps: float = 8.0, width: int = 320) -> None:
         self.hub = hub
         self.fps = fps
-        self.frames = {m: [jpeg(scene(i, m, width, width * 3 // 4), 70) for i in range(12)]
-                       for m in (True, False)}
+        self.frames = {m: [jpeg(scene(i, m, width, width * 3 // 4), 70) for i in range(12)] for m in (True, False)}
         self.cameras: dict[str, tuple[RawSender, bool]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()

@@ -75,8 +75,9 @@ def test_new_camera_appears_and_stopped_one_goes_offline_and_back(hub: Hub, feed
 def test_phone_shows_one_column_without_horizontal_scrolling(hub: Hub, feeder: CameraFeeder, browser) -> None:  # type: ignore[no-untyped-def]
     for name in ("a", "b", "c"):
         feeder.add(name)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     try:
         phone = context.new_page()
         phone.goto(url(hub, "/"))
@@ -91,8 +92,12 @@ def test_phone_shows_one_column_without_horizontal_scrolling(hub: Hub, feeder: C
 
 
 def test_hostile_camera_names_never_execute(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
-    hostile = ['<img src=x onerror="window.pwned=1;alert(1)">', '"><svg onload=window.pwned=2>',
-               "javascript:window.pwned=3", "{{7*7}} & 'quotes'"]
+    hostile = [
+        '<img src=x onerror="window.pwned=1;alert(1)">',
+        '"><svg onload=window.pwned=2>',
+        "javascript:window.pwned=3",
+        "{{7*7}} & 'quotes'",
+    ]
     for name in hostile:
         feeder.add(name)
     page.goto(url(hub, "/"))
@@ -118,7 +123,9 @@ def test_click_opens_one_camera_large(hub: Hub, feeder: CameraFeeder, page) -> N
     first = wait_painted(page, ["yard"])["yard"]
     assert page.locator("[data-camera]").count() == 1
     assert page.locator('[data-camera="yard"]').bounding_box()["width"] > 900
-    page.wait_for_function(f"() => Number(document.querySelector('[data-camera=\"yard\"]').dataset.lastFrame) > {first}")
+    page.wait_for_function(
+        f"() => Number(document.querySelector('[data-camera=\"yard\"]').dataset.lastFrame) > {first}"
+    )
     assert "received" in page.locator(".details").inner_text()
     screenshot(page, "single-camera")
     page.locator("a.back").click()

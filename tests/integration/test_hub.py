@@ -42,8 +42,11 @@ def test_stock_imagezmq_senders_send_jpg_and_send_image(hub: Hub) -> None:
     finally:
         jpg_sender.close()
         img_sender.close()
-    wait_until(lambda: {"stock-jpg", "stock-img"} <= cameras(hub).keys()
-               and all(c["analyzed"] == 3 for c in cameras(hub).values()))
+    wait_until(
+        lambda: (
+            {"stock-jpg", "stock-img"} <= cameras(hub).keys() and all(c["analyzed"] == 3 for c in cameras(hub).values())
+        )
+    )
     for name in ("stock-jpg", "stock-img"):
         cam = cameras(hub)[name]
         assert (cam["width"], cam["height"], cam["frames"], cam["online"]) == (640, 480, 3, True)
@@ -54,6 +57,7 @@ def test_stock_imagezmq_senders_send_jpg_and_send_image(hub: Hub) -> None:
 
 def test_camnet_sender_works_with_a_stock_image_hub() -> None:
     from tests.conftest import free_port
+
     port = free_port()
     image_hub = imagezmq.ImageHub(open_port=f"tcp://127.0.0.1:{port}")
     got: list[tuple[str, bytes]] = []
@@ -156,8 +160,11 @@ def test_video_feed_burns_in_the_overlay_once_per_frame(hub: Hub, raw_sender: Ra
 
 
 def read_records(hub: Hub, wanted: dict[str, float], until, timeout: float = 10.0) -> list[tuple[dict, bytes]]:
-    request = urllib.request.Request(url(hub, "/api/stream"), data=json.dumps({"cameras": wanted}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url(hub, "/api/stream"),
+        data=json.dumps({"cameras": wanted}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     out: list[tuple[dict, bytes]] = []
     with urllib.request.urlopen(request, timeout=timeout) as resp:
         while not until(out):
@@ -209,9 +216,15 @@ def test_page_stream_rejects_bad_requests(hub: Hub) -> None:
 
 def test_malformed_messages_are_answered_and_the_hub_keeps_serving(hub: Hub, raw_sender: RawSender) -> None:
     good = jpeg(scene(0, False))
-    bad = [[b"only one part"], [b"{not json", good], [b'{"msg": "x"}', b"not a jpeg"],
-           [b'{"msg": "../../etc"}', good], [b'{"msg": "a", "dtype": "uint8", "shape": [9, 9, 3]}', b"short"],
-           [b'{"msg": "a"}', good, b"third"], [b'{"msg": "big"}', b"\xff\xd8" + b"\0" * 9_000_000]]
+    bad = [
+        [b"only one part"],
+        [b"{not json", good],
+        [b'{"msg": "x"}', b"not a jpeg"],
+        [b'{"msg": "../../etc"}', good],
+        [b'{"msg": "a", "dtype": "uint8", "shape": [9, 9, 3]}', b"short"],
+        [b'{"msg": "a"}', good, b"third"],
+        [b'{"msg": "big"}', b"\xff\xd8" + b"\0" * 9_000_000],
+    ]
     for parts in bad:
         reply = raw_sender.send(parts)
         assert reply.startswith(b"ERROR "), (parts[0][:30], reply)
@@ -262,6 +275,7 @@ def test_missing_camera_and_stream_cap(hub_factory) -> None:
 def test_worker_keeps_only_the_newest_frame(hub: Hub) -> None:
     from common.motion import MotionAnalyzer
     from hub.worker import CameraWorker
+
     camera, _ = hub.cameras.get_or_add("slow")
     worker = CameraWorker(camera, hub.cameras, MotionAnalyzer(), hub.stopping)  # thread not started
     messages = [protocol.parse([b'{"msg": "slow"}', jpeg(scene(i, False))], 10**7) for i in range(4)]

@@ -29,12 +29,29 @@ def stop_within(proc: subprocess.Popen[bytes], seconds: float) -> tuple[int, flo
 
 def test_hub_and_senders_run_and_stop_cleanly_on_sigterm() -> None:
     http, zmq_port = free_port(), free_port()
-    hub = start_process(["hub.cli", "--ip", "127.0.0.1", "--port", str(http), "--zmq-port", str(zmq_port),
-                         "--frame-count", "5"])
-    senders = [start_process(["client.cli", "--server-ip", "127.0.0.1", "--server-port", str(zmq_port),
-                              "--source", src, "--name", name, "--fps", "20"])
-               for name, src in (("moving", "synthetic"), ("still", "synthetic:still"))]
+    hub = start_process(
+        ["hub.cli", "--ip", "127.0.0.1", "--port", str(http), "--zmq-port", str(zmq_port), "--frame-count", "5"]
+    )
+    senders = [
+        start_process(
+            [
+                "client.cli",
+                "--server-ip",
+                "127.0.0.1",
+                "--server-port",
+                str(zmq_port),
+                "--source",
+                src,
+                "--name",
+                name,
+                "--fps",
+                "20",
+            ]
+        )
+        for name, src in (("moving", "synthetic"), ("still", "synthetic:still"))
+    ]
     try:
+
         def both_online() -> bool:
             try:
                 cams = {c["name"]: c for c in api(http, "/api/cameras")}  # type: ignore[union-attr]
@@ -62,13 +79,16 @@ def test_hub_and_senders_run_and_stop_cleanly_on_sigterm() -> None:
                 proc.communicate()
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["--server-ip", "127.0.0.1", "--source", "webcam"], 1, "unknown source 'webcam'"),
-    (["--server-ip", "127.0.0.1", "--source", "/dev/video99"], 1, "cannot open usb source"),
-    (["--server-ip", "127.0.0.1", "--source", "synthetic", "--name", "a/b"], 2, "--name: camera name"),
-    (["--source", "synthetic"], 2, "server_ip is required"),
-    (["--server-ip", "h", "--source", "synthetic", "--fps", "0"], 2, "fps must be between"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--server-ip", "127.0.0.1", "--source", "webcam"], 1, "unknown source 'webcam'"),
+        (["--server-ip", "127.0.0.1", "--source", "/dev/video99"], 1, "cannot open usb source"),
+        (["--server-ip", "127.0.0.1", "--source", "synthetic", "--name", "a/b"], 2, "--name: camera name"),
+        (["--source", "synthetic"], 2, "server_ip is required"),
+        (["--server-ip", "h", "--source", "synthetic", "--fps", "0"], 2, "fps must be between"),
+    ],
+)
 def test_sender_refuses_bad_input_with_one_line(args: list[str], code: int, message: str) -> None:
     proc = start_process(["client.cli", *args])
     out, _ = proc.communicate(timeout=20)

@@ -39,12 +39,15 @@ def test_unknown_key_names_key_and_line(tmp_path: Path) -> None:
         load_hub(["--config", str(path)])
 
 
-@pytest.mark.parametrize("text, message", [
-    ("port = 70000\n", "port must be between 1 and 65535"),
-    ('port = "80"\n', "port must be a int"),
-    ("log_level = \"loud\"\n", "log_level must be one of"),
-    ("port = [\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("port = 70000\n", "port must be between 1 and 65535"),
+        ('port = "80"\n', "port must be a int"),
+        ('log_level = "loud"\n', "log_level must be one of"),
+        ("port = [\n", "not valid TOML"),
+    ],
+)
 def test_bad_values_are_named(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "hub.toml"
     path.write_text(text)
@@ -65,8 +68,9 @@ def test_missing_file() -> None:
 def test_sender_requires_hub_and_source() -> None:
     with pytest.raises(ConfigError, match="server_ip is required"):
         config.load(SenderConfig, ["--source", "synthetic"], {}, "camnet-sender", "")
-    cfg, _ = config.load(SenderConfig, ["--server-ip", "hub", "--source", "0", "--loop"],
-                         {"CAMNET_FPS": "5"}, "camnet-sender", "")
+    cfg, _ = config.load(
+        SenderConfig, ["--server-ip", "hub", "--source", "0", "--loop"], {"CAMNET_FPS": "5"}, "camnet-sender", ""
+    )
     assert (cfg.server_ip, cfg.source, cfg.loop, cfg.fps, cfg.server_port) == ("hub", "0", True, 5.0, 5555)
 
 

@@ -67,7 +67,7 @@ def test_raw_pixels_and_jpeg_give_the_same_answer() -> None:
         box_p = b.analyze(b.gray_from_pixels(frame), 640, 480)
         assert (box_j is None) == (box_p is None)
         if box_j:
-            assert max(abs(p - q) for p, q in zip(box_j, box_p)) <= 12
+            assert max(abs(p - q) for p, q in zip(box_j, box_p, strict=False)) <= 12
 
 
 def test_resolution_change_rebuilds_background() -> None:

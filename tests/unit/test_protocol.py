@@ -35,8 +35,9 @@ def test_stock_send_image_message() -> None:
 
 
 def test_camnet_message_round_trip_keeps_known_info_only() -> None:
-    parts = encode("pi-1", GOOD, {"version": "0.1.0", "fps": 14.5, "source": "picamera",
-                                  "evil": "x" * 1000, "dropped": -3})
+    parts = encode(
+        "pi-1", GOOD, {"version": "0.1.0", "fps": 14.5, "source": "picamera", "evil": "x" * 1000, "dropped": -3}
+    )
     msg = parse(parts, 1_000_000)
     assert msg.info == {"version": "0.1.0", "source": "picamera", "fps": 14.5}
 
@@ -46,24 +47,27 @@ def test_camera_error_heartbeat_has_no_image() -> None:
     assert msg.jpeg is None and msg.pixels is None and msg.camera_error == "unplugged"
 
 
-@pytest.mark.parametrize("parts, kind", [
-    ([b'{"msg": "a"}'], "bad-parts"),
-    ([b'{"msg": "a"}', GOOD, b"extra"], "bad-parts"),
-    ([b"not json", GOOD], "bad-metadata"),
-    ([b"\xff\xfe", GOOD], "bad-metadata"),
-    ([b"[1, 2]", GOOD], "bad-metadata"),
-    ([b'{"name": "a"}', GOOD], "bad-metadata"),
-    ([b'{"msg": 5}', GOOD], "bad-name"),
-    ([b'{"msg": "a", "camnet": [1]}', GOOD], "bad-metadata"),
-    ([b'{"msg": "a"}', b"hello, not a jpeg"], "not-jpeg"),
-    ([b'{"msg": "a"}', GOOD[: len(GOOD) // 2]], "not-jpeg"),
-    ([b'{"msg": "a"}', b"\xff\xd8\xff\xd9"], "not-jpeg"),
-    ([b'{"msg": "a", "dtype": "float64", "shape": [2, 2]}', b"\0" * 32], "bad-array"),
-    ([b'{"msg": "a", "dtype": "uint8", "shape": [4, 4, 3]}', b"\0" * 47], "bad-array"),
-    ([b'{"msg": "a", "dtype": "uint8", "shape": "big"}', b"\0" * 4], "bad-array"),
-    ([b'{"msg": "a", "dtype": "uint8", "shape": [100000, 100000]}', b"\0" * 4], "too-large"),
-    ([b'{"msg": "' + b"a" * 5000 + b'"}', GOOD], "bad-metadata"),
-])
+@pytest.mark.parametrize(
+    "parts, kind",
+    [
+        ([b'{"msg": "a"}'], "bad-parts"),
+        ([b'{"msg": "a"}', GOOD, b"extra"], "bad-parts"),
+        ([b"not json", GOOD], "bad-metadata"),
+        ([b"\xff\xfe", GOOD], "bad-metadata"),
+        ([b"[1, 2]", GOOD], "bad-metadata"),
+        ([b'{"name": "a"}', GOOD], "bad-metadata"),
+        ([b'{"msg": 5}', GOOD], "bad-name"),
+        ([b'{"msg": "a", "camnet": [1]}', GOOD], "bad-metadata"),
+        ([b'{"msg": "a"}', b"hello, not a jpeg"], "not-jpeg"),
+        ([b'{"msg": "a"}', GOOD[: len(GOOD) // 2]], "not-jpeg"),
+        ([b'{"msg": "a"}', b"\xff\xd8\xff\xd9"], "not-jpeg"),
+        ([b'{"msg": "a", "dtype": "float64", "shape": [2, 2]}', b"\0" * 32], "bad-array"),
+        ([b'{"msg": "a", "dtype": "uint8", "shape": [4, 4, 3]}', b"\0" * 47], "bad-array"),
+        ([b'{"msg": "a", "dtype": "uint8", "shape": "big"}', b"\0" * 4], "bad-array"),
+        ([b'{"msg": "a", "dtype": "uint8", "shape": [100000, 100000]}', b"\0" * 4], "too-large"),
+        ([b'{"msg": "' + b"a" * 5000 + b'"}', GOOD], "bad-metadata"),
+    ],
+)
 def test_malformed_messages_are_named(parts: list[bytes], kind: str) -> None:
     assert kind_of(parts) == kind
 
@@ -80,14 +84,16 @@ def test_jpeg_bomb_dimensions_refused_without_decoding() -> None:
     assert kind_of([b'{"msg": "a"}', bytes(data)]) == "too-large"
 
 
-@pytest.mark.parametrize("name", ["garage", "Front door", "pi-cam.2", "<img src=x onerror=alert(1)>",
-                                  "カメラ", "a" * 64, "x'\"&<>"])
+@pytest.mark.parametrize(
+    "name", ["garage", "Front door", "pi-cam.2", "<img src=x onerror=alert(1)>", "カメラ", "a" * 64, "x'\"&<>"]
+)
 def test_names_allowed(name: str) -> None:
     assert validate_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", " lead", "trail ", "a/b", "..", ".", "a" * 65, "tab\tname",
-                                  "nl\nname", "zero\u200bwidth", "bell\x07"])
+@pytest.mark.parametrize(
+    "name", ["", " lead", "trail ", "a/b", "..", ".", "a" * 65, "tab\tname", "nl\nname", "zero\u200bwidth", "bell\x07"]
+)
 def test_names_refused(name: str) -> None:
     with pytest.raises(ProtocolError) as info:
         validate_name(name)

@@ -94,10 +94,11 @@ def test_missing_device_is_explained() -> None:
 
 
 def test_synthetic_moves_and_still_does_not() -> None:
-    moving, still = SyntheticSource(320), SyntheticSource(320, moving=False)
+    times = iter([0.0, 1.0])
+    moving, still = SyntheticSource(320, clock=lambda: next(times)), SyntheticSource(320, moving=False)
     a, b = moving.read(), moving.read()
-    assert a.shape == (240, 320, 3)
-    assert a.dtype == np.uint8
+    assert a.shape == (240, 320, 3) and a.dtype == np.uint8
+    assert (np.abs(a.astype(int) - b).max(axis=2) > 60).sum() > 1000  # the square moved
     s1, s2 = still.read(), still.read()
     assert 0 < np.abs(s1.astype(int) - s2).mean() < 6  # noise only
 
