@@ -209,6 +209,7 @@ class HubConfig:
     accum_weight: float = setting(0.1, "weight of each new frame in the background average", lo=0.001, hi=1.0)
     threshold: int = setting(25, "pixel difference from the background that counts as motion (tVal)", lo=1, hi=255)
     motion_width: int = setting(320, "frames are analysed at about this width (JPEG scaled decode)", lo=80, hi=4096)
+    workers: int = setting(0, "threads that analyse frames (0: one per CPU core)", lo=0, hi=64)
     offline_after: float = setting(5.0, "seconds without a message before a camera shows offline", lo=0.5, hi=3600)
     max_cameras: int = setting(64, "most cameras the hub tracks; messages naming more are refused", lo=1, hi=1024)
     max_frame_bytes: int = setting(8_000_000, "largest frame accepted from a sender, in bytes", lo=1024, hi=100_000_000)

@@ -12,9 +12,12 @@ MJPEG_BOUNDARY = "frame"
 _RECORD_HEAD = struct.Struct(">II")  # metadata length, JPEG length
 
 
-def mjpeg_part(jpeg: bytes) -> bytes:
-    """One part of a ``multipart/x-mixed-replace`` MJPEG stream."""
-    head = f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+def mjpeg_part(jpeg: bytes, seq: int) -> bytes:
+    """One part of a ``multipart/x-mixed-replace`` MJPEG stream; ``X-Camnet-Seq`` lets a client
+    see gaps and repeats (players ignore it)."""
+    head = (
+        f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\nX-Camnet-Seq: {seq}\r\n\r\n"
+    )
     return b"".join((head.encode(), jpeg, b"\r\n"))
 
 
@@ -38,6 +41,7 @@ class Frame:
     box: Box | None
     chunk: bytes = field(repr=False)  # MJPEG part
     packet: bytes = field(repr=False)  # binary stream record
+    overlay: bytes | None = field(default=None, repr=False)  # MJPEG part with the overlay burned in
 
     @classmethod
     def build(cls, camera: str, seq: int, jpeg: bytes, width: int, height: int, time: float, box: Box | None) -> Frame:
@@ -50,4 +54,4 @@ class Frame:
             "height": height,
             "box": list(box) if box else None,
         }
-        return cls(camera, seq, jpeg, width, height, time, box, mjpeg_part(jpeg), record(meta, jpeg))
+        return cls(camera, seq, jpeg, width, height, time, box, mjpeg_part(jpeg, seq), record(meta, jpeg))

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
+
+import cv2
 
 from common.config import HubConfig
 from common.motion import MotionAnalyzer
 from common.protocol import Message
 from hub.receiver import Receiver
-from hub.store import Cameras
+from hub.store import Camera, Cameras
 from hub.web import create_app
 from hub.web.server import WebServer
-from hub.worker import CameraWorker
+from hub.worker import CameraWorker, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,7 @@ class Hub:
         self.cameras = Cameras(config.max_cameras, clock)
         self.workers: dict[str, CameraWorker] = {}
         self._workers_lock = threading.Lock()
+        self.pool = WorkerPool(config.workers or os.cpu_count() or 2, self.stopping)
         self.receiver = Receiver(
             f"tcp://{_zmq_host(config.ip)}:{config.zmq_port}", self.route, self.stopping, config.max_frame_bytes
         )
@@ -37,9 +41,13 @@ class Hub:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Bind both ports, then start receiving and serving."""
+        """Bind both ports, then start analysing, receiving and serving."""
+        # Frames are analysed in parallel across cameras by the pool; OpenCV's own thread pool
+        # on top only adds synchronisation (measured: 0.76 -> 0.59 ms of CPU per frame).
+        cv2.setNumThreads(1)
         self.receiver.bind()
         self.web.bind()
+        self.pool.start()
         self._spawn("recv", self.receiver.run)
         self._spawn("web", self.web.serve)
         log.info(
@@ -47,14 +55,14 @@ class Hub:
         )
 
     def stop(self) -> None:
-        """Stop serving, then receiving, then the workers; wake every waiting viewer first."""
+        """Stop serving, then receiving, then analysing; wake every waiting viewer first."""
         self.stopping.set()
         self.cameras.wake_all()
         self.web.stop()
-        for worker in list(self.workers.values()):
-            worker.wake()
-        for thread in [*reversed(self._threads), *(w.thread for w in self.workers.values())]:
-            thread.join(timeout=2.0)
+        self.pool.wake()
+        for thread in [*reversed(self._threads), *self.pool.threads]:
+            if thread.ident is not None:
+                thread.join(timeout=2.0)
         log.info("hub stopped")
 
     def wait(self, heartbeat: Callable[[], None] | None = None) -> int:
@@ -94,15 +102,14 @@ class Hub:
         worker = self.workers.get(message.name)
         if worker is None:
             worker = self._add_worker(camera)
-        worker.offer(message)
+        self.pool.offer(worker, message)
 
-    def _add_worker(self, camera) -> CameraWorker:  # type: ignore[no-untyped-def]
+    def _add_worker(self, camera: Camera) -> CameraWorker:
         cfg = self.config
         analyzer = MotionAnalyzer(cfg.frame_count, cfg.accum_weight, cfg.threshold, cfg.motion_width)
-        worker = CameraWorker(camera, self.cameras, analyzer, self.stopping)
+        worker = CameraWorker(camera, self.cameras, analyzer)
         with self._workers_lock:
             self.workers = {**self.workers, camera.name: worker}
-        worker.thread.start()
         log.info("camera %r connected", camera.name)
         return worker
 
@@ -122,7 +129,7 @@ class Hub:
         thread.start()
 
     def _all_threads(self) -> list[threading.Thread]:
-        return [*self._threads, *(w.thread for w in self.workers.values())]
+        return [*self._threads, *self.pool.threads]
 
 
 def _zmq_host(ip: str) -> str:

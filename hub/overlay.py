@@ -37,4 +37,4 @@ def burn_in(frame: Frame, quality: int = 80) -> bytes:
         max(1, round(scale)),
     )
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return mjpeg_part(buf.tobytes()) if ok else frame.chunk
+    return mjpeg_part(buf.tobytes(), frame.seq) if ok else frame.chunk

@@ -39,6 +39,7 @@ class Camera:
         self.motion_since: float | None = None
         self.motion_seconds = 0.0
         self._times: collections.deque[float] = collections.deque(maxlen=32)
+        self.overlay_viewers = 0  # streams that want the overlay burned in (written by the web app)
         self._overlay_lock = threading.Lock()
         self._overlay: tuple[int, bytes] = (-1, b"")
 
@@ -75,14 +76,21 @@ class Camera:
         with self._cond:
             self._cond.notify_all()
 
-    def cached_overlay(self, frame: Frame, render: Callable[[Frame], bytes]) -> bytes:
-        """``render(frame)``, computed once per frame however many viewers ask for it."""
+    def cached_overlay(self, render: Callable[[Frame], bytes]) -> tuple[int, bytes]:
+        """(seq, ``render(latest frame)``): rendered once per frame however many viewers ask.
+
+        Always the newest frame: a viewer that fell behind gets the newest rendering rather
+        than evicting it with an older one (which would make every viewer render again).
+        """
         with self._overlay_lock:
             seq, chunk = self._overlay
-            if seq != frame.seq:
-                chunk = render(frame)
-                self._overlay = (frame.seq, chunk)
-            return chunk
+            frame = self.frame
+            if frame is not None and frame.overlay is not None:
+                return frame.seq, frame.overlay
+            if frame is not None and frame.seq > seq:
+                seq, chunk = frame.seq, render(frame)
+                self._overlay = (seq, chunk)
+            return seq, chunk
 
     def status(self, offline_after: float) -> str:
         if self._clock() - self.last_seen > offline_after:

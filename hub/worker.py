@@ -1,12 +1,16 @@
-"""Per-camera worker: decode at reduced scale -> detect motion -> publish a Frame.
+"""Analysis: decode each frame at reduced scale -> detect motion -> publish a Frame.
 
-The receiver hands each message to its camera's worker through a one-slot inbox: a newer
-frame replaces one the worker has not started yet (counted as dropped), so a slow camera
-never queues and never slows another camera.
+Each camera has a one-slot inbox: a newer frame replaces one not yet started (counted as
+dropped), so a camera that falls behind skips to its newest frame and never queues. A small
+pool of threads (one per core by default) serves the cameras whose inbox is full, in
+round-robin order, one frame of a camera at a time. Under load the threads go from camera
+to camera without sleeping, which costs far less than waking a thread per camera per frame.
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import logging
 import threading
 import time
@@ -18,6 +22,7 @@ from common.frames import Frame
 from common.motion import MotionAnalyzer
 from common.protocol import Message
 from common.throttle import Throttle
+from hub.overlay import burn_in
 from hub.store import Camera, Cameras
 
 log = logging.getLogger(__name__)
@@ -25,57 +30,16 @@ _throttle = Throttle(10.0)
 
 
 class CameraWorker:
-    """Owns one camera's motion analyzer and the thread that feeds it."""
+    """One camera's analysis state: its motion analyzer, inbox and sequence counter."""
 
-    def __init__(
-        self, camera: Camera, cameras: Cameras, analyzer: MotionAnalyzer, stop: threading.Event, jpeg_quality: int = 85
-    ) -> None:
+    def __init__(self, camera: Camera, cameras: Cameras, analyzer: MotionAnalyzer, jpeg_quality: int = 85) -> None:
         self.camera = camera
         self.cameras = cameras
         self.analyzer = analyzer
-        self.stop = stop
         self.jpeg_quality = jpeg_quality
-        self._inbox = threading.Condition()
-        self._pending: Message | None = None
+        self.pending: Message | None = None  # guarded by the pool's lock
+        self.scheduled = False  # queued or being processed; guarded by the pool's lock
         self._seq = 0
-        self.thread = threading.Thread(target=self._run, name=f"cam:{camera.name}", daemon=True)
-
-    def offer(self, message: Message) -> None:
-        """Hand over the newest frame; an unstarted older one is dropped and counted."""
-        with self._inbox:
-            if self._pending is not None:
-                self.camera.dropped += 1
-            self._pending = message
-            self._inbox.notify()
-
-    def wake(self) -> None:
-        with self._inbox:
-            self._inbox.notify()
-
-    def _take(self) -> Message | None:
-        with self._inbox:
-            self._inbox.wait_for(lambda: self._pending is not None or self.stop.is_set(), 0.5)
-            message, self._pending = self._pending, None
-            return message
-
-    def _run(self) -> None:
-        # A bug on one frame must not end the camera: log it, count it, start the model again.
-        while not self.stop.is_set():
-            try:
-                self._loop()
-            except Exception:
-                self.camera.restarts += 1
-                log.exception(
-                    "worker for camera %r failed; restarting it (restart %d)", self.camera.name, self.camera.restarts
-                )
-                self.analyzer.reset()
-                time.sleep(0.1)
-
-    def _loop(self) -> None:
-        while not self.stop.is_set():
-            message = self._take()
-            if message is not None:
-                self.process(message)
 
     def process(self, message: Message) -> Frame | None:
         """Analyse one frame and publish it; None if it could not be decoded."""
@@ -102,6 +66,75 @@ class CameraWorker:
         self.camera.analyzed += 1
         self._seq += 1
         frame = Frame.build(self.camera.name, self._seq, jpeg, message.width, message.height, received, box)
+        if self.camera.overlay_viewers:  # render once here, not in a viewer thread that others wait on
+            frame = dataclasses.replace(frame, overlay=burn_in(frame))
         self.camera.publish(frame)
         self.cameras.bump()
         return frame
+
+
+class WorkerPool:
+    """Threads named ``analyse-N`` that process the cameras with a waiting frame."""
+
+    def __init__(self, threads: int, stop: threading.Event) -> None:
+        self.stop = stop
+        self._cond = threading.Condition()
+        self._ready: collections.deque[CameraWorker] = collections.deque()
+        self.threads = [
+            threading.Thread(target=self._run, name=f"analyse-{i + 1}", daemon=True) for i in range(threads)
+        ]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def offer(self, worker: CameraWorker, message: Message) -> None:
+        """Hand over a camera's newest frame; an unstarted older one is dropped and counted."""
+        with self._cond:
+            if worker.pending is not None:
+                worker.camera.dropped += 1
+            worker.pending = message
+            if not worker.scheduled:
+                worker.scheduled = True
+                self._ready.append(worker)
+                self._cond.notify()
+
+    def wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _take(self) -> tuple[CameraWorker, Message] | None:
+        with self._cond:
+            while not self._ready:
+                if self.stop.is_set():
+                    return None
+                self._cond.wait(0.5)
+            worker = self._ready.popleft()
+            message, worker.pending = worker.pending, None
+            assert message is not None
+            return worker, message
+
+    def _done(self, worker: CameraWorker) -> None:
+        with self._cond:
+            if worker.pending is None:
+                worker.scheduled = False
+            else:  # a newer frame came meanwhile: back of the line, for fairness
+                self._ready.append(worker)
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while (job := self._take()) is not None:
+            worker, message = job
+            try:
+                worker.process(message)
+            except Exception:
+                # A bug on one frame must not end the camera: log it, count it, restart its model.
+                worker.camera.restarts += 1
+                log.exception(
+                    "analysis of camera %r failed; restarting its motion model (restart %d)",
+                    worker.camera.name,
+                    worker.camera.restarts,
+                )
+                worker.analyzer.reset()
+            finally:
+                self._done(worker)

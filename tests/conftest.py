@@ -134,7 +134,8 @@ def read_mjpeg(hub: Hub, path: str, count: int, timeout: float = 10.0) -> list[b
             line = resp.readline()
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":")[1])
-                resp.readline()  # blank line
+                while resp.readline() not in (b"\r\n", b""):  # the rest of the part's headers
+                    pass
                 parts.append(resp.read(length))
     return parts
 

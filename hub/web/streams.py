@@ -56,30 +56,35 @@ class Streams:
         self.refused = 0
         self._state: tuple[float, bytes] = (-1e9, b"")
 
-    def _acquire(self, key: str) -> bool:
+    def _acquire(self, key: str, overlay_of: Camera | None = None) -> bool:
         with self._lock:
             if self.open >= self.limit:
                 self.refused += 1
                 return False
             self.open += 1
             self.by_camera[key] += 1
+            if overlay_of is not None:
+                overlay_of.overlay_viewers += 1
             return True
 
-    def _releaser(self, key: str) -> Callable[[], None]:
+    def _releaser(self, key: str, overlay_of: Camera | None = None) -> Callable[[], None]:
         def release() -> None:
             with self._lock:
                 self.open -= 1
                 self.by_camera[key] -= 1
                 if not self.by_camera[key]:
                     del self.by_camera[key]
+                if overlay_of is not None:
+                    overlay_of.overlay_viewers -= 1
 
         return release
 
     def mjpeg(self, camera: Camera, overlay: bool) -> Stream | None:
         """An MJPEG body for one camera, or None when every stream slot is taken."""
-        if not self._acquire(camera.name):
+        overlay_of = camera if overlay else None
+        if not self._acquire(camera.name, overlay_of):
             return None
-        return Stream(self._mjpeg_parts(camera, overlay), self._releaser(camera.name))
+        return Stream(self._mjpeg_parts(camera, overlay), self._releaser(camera.name, overlay_of))
 
     def _mjpeg_parts(self, camera: Camera, overlay: bool) -> Iterator[bytes]:
         last, sent_at = 0, time.monotonic()
@@ -89,8 +94,14 @@ class Streams:
                 frame = camera.frame
                 if frame is None or time.monotonic() - sent_at < KEEPALIVE:
                     continue
-            last, sent_at = frame.seq, time.monotonic()
-            yield camera.cached_overlay(frame, burn_in) if overlay else frame.chunk
+            if not overlay:
+                seq, chunk = frame.seq, frame.chunk
+            elif frame.overlay is not None:  # rendered by the analysis thread
+                seq, chunk = frame.seq, frame.overlay
+            else:  # the first frames after this viewer arrived
+                seq, chunk = camera.cached_overlay(burn_in)
+            last, sent_at = seq, time.monotonic()
+            yield chunk
 
     def page(self, rates: dict[str, float]) -> Stream | None:
         """The page's stream: each wanted camera's newest frames, at most ``rates[name]`` per

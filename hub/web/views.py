@@ -98,12 +98,11 @@ def snapshot(name: str) -> Response:
     frame = found.frame
     if frame is None:
         return _error(503, f"camera {name!r} has not sent a decodable frame yet")
+    seq, body = frame.seq, frame.jpeg
     if request.args.get("overlay", "0") in ("1", "true", "yes"):
-        part = found.cached_overlay(frame, burn_in)
+        seq, part = found.cached_overlay(burn_in)
         body = part[part.index(b"\r\n\r\n") + 4 : -2]
-    else:
-        body = frame.jpeg
-    return Response(body, mimetype="image/jpeg", headers={**NO_STORE, "X-Camnet-Seq": str(frame.seq)})
+    return Response(body, mimetype="image/jpeg", headers={**NO_STORE, "X-Camnet-Seq": str(seq)})
 
 
 @bp.get("/api/cameras")

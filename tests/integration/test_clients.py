@@ -36,9 +36,23 @@ def test_ffmpeg_decodes_the_mjpeg_stream(hub: Hub, raw_sender: RawSender) -> Non
     feeder.start()
     try:
         result = subprocess.run(
-            [ffmpeg, "-hide_banner", "-loglevel", "error", "-i", url(hub, "/video_feed/cam"),
-             "-frames:v", "10", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
-            capture_output=True, timeout=30,
+            [
+                ffmpeg,
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-i",
+                url(hub, "/video_feed/cam"),
+                "-frames:v",
+                "10",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "gray",
+                "-",
+            ],
+            capture_output=True,
+            timeout=30,
         )
     finally:
         stop.set()
@@ -48,11 +62,20 @@ def test_ffmpeg_decodes_the_mjpeg_stream(hub: Hub, raw_sender: RawSender) -> Non
 
 
 def test_wheel_ships_templates_and_static_files(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                    "-w", str(tmp_path), str(ROOT)], check=True, timeout=120, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
     wheel = next(tmp_path.glob("camnet-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in ("hub/web/templates/index.html", "hub/web/static/app.js", "hub/web/static/app.css",
-                   "client/cli.py", "common/protocol.py"):
+    for needed in (
+        "hub/web/templates/index.html",
+        "hub/web/static/app.js",
+        "hub/web/static/app.css",
+        "client/cli.py",
+        "common/protocol.py",
+    ):
         assert needed in names, f"{needed} missing from {wheel.name}"
     assert not any(n.startswith("tests/") for n in names)

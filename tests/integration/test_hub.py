@@ -149,8 +149,9 @@ def test_video_feed_burns_in_the_overlay_once_per_frame(hub: Hub, raw_sender: Ra
         calls.append(f.seq)
         return b"rendered"
 
-    out = [spare.cached_overlay(frame, render) for _ in range(5)]
-    assert out == [b"rendered"] * 5 and calls == [frame.seq]
+    spare.frame = frame
+    out = [spare.cached_overlay(render) for _ in range(5)]
+    assert out == [(frame.seq, b"rendered")] * 5 and calls == [frame.seq]
     parts = read_mjpeg(hub, "/video_feed/cam", 1)
     image = cv2.imdecode(np.frombuffer(parts[0], np.uint8), cv2.IMREAD_COLOR)
     assert image.shape == (480, 640, 3)
@@ -272,17 +273,26 @@ def test_missing_camera_and_stream_cap(hub_factory) -> None:
     wait_until(lambda: hub.web.server.wsgi_app.extensions["camnet.streams"].open == 0, timeout=10)
 
 
-def test_worker_keeps_only_the_newest_frame(hub: Hub) -> None:
-    from common.motion import MotionAnalyzer
-    from hub.worker import CameraWorker
+def test_a_camera_that_falls_behind_skips_to_its_newest_frame(hub: Hub) -> None:
+    import threading
 
-    camera, _ = hub.cameras.get_or_add("slow")
-    worker = CameraWorker(camera, hub.cameras, MotionAnalyzer(), hub.stopping)  # thread not started
+    from common.motion import MotionAnalyzer
+    from hub.worker import CameraWorker, WorkerPool
+
+    pool = WorkerPool(1, threading.Event())  # threads not started: nothing is taken yet
+    slow, _ = hub.cameras.get_or_add("slow")
+    other, _ = hub.cameras.get_or_add("other")
+    workers = [CameraWorker(c, hub.cameras, MotionAnalyzer()) for c in (slow, other)]
     messages = [protocol.parse([b'{"msg": "slow"}', jpeg(scene(i, False))], 10**7) for i in range(4)]
     for m in messages:
-        worker.offer(m)
-    assert camera.dropped == 3
-    assert worker._take() is messages[-1]
+        pool.offer(workers[0], m)
+    pool.offer(workers[1], messages[0])
+    assert slow.dropped == 3 and other.dropped == 0
+    assert pool._take() == (workers[0], messages[-1])
+    pool.offer(workers[0], messages[1])  # arrives while "slow" is being analysed
+    assert pool._take() == (workers[1], messages[0]), "a busy camera is never handed to a second thread"
+    pool._done(workers[0])
+    assert pool._take() == (workers[0], messages[1])
 
 
 def test_hostile_name_is_text_in_the_page(hub: Hub, raw_sender: RawSender) -> None:

@@ -1,0 +1,1 @@
+"""camnet's benchmark: real hub, real senders and real viewers as processes on loopback."""

@@ -1,0 +1,69 @@
+"""A benchmark sender process: one camera offering pre-encoded JPEGs at a fixed rate over
+REQ/REP (imagezmq's send_jpg format, which both hubs accept), or, with --stamp, frames that
+carry their number in the pixels, logging when each was sent."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import zmq
+
+from bench.scene import frames, stamp
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--fps", type=float, default=100)
+    parser.add_argument("--size", default="640x480")
+    parser.add_argument("--frames", help="directory of pre-encoded JPEGs to cycle through")
+    parser.add_argument("--stamp", action="store_true", help="number each frame in its pixels")
+    args = parser.parse_args()
+    width, height = map(int, args.size.split("x"))
+    stop: list[int] = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    if args.frames:
+        pool = [p.read_bytes() for p in sorted(Path(args.frames).glob("*.jpg"))]
+    else:
+        pool = frames(width, height, 30)
+    base = cv2.imdecode(np.frombuffer(pool[0], np.uint8), cv2.IMREAD_COLOR)
+    sock = zmq.Context.instance().socket(zmq.REQ)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(f"tcp://127.0.0.1:{args.port}")
+    head = json.dumps({"msg": args.name}).encode()
+    sent, sent_at = 0, {}
+    interval, due = 1.0 / args.fps, time.monotonic()
+    while not stop:
+        if args.stamp:
+            frame = base.copy()
+            stamp(frame, sent + 1)
+            data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+            sent_at[sent + 1] = time.monotonic()
+        else:
+            data = pool[sent % len(pool)]
+        sock.send_multipart([head, data], copy=False)
+        while not stop and not sock.poll(200):
+            pass
+        if stop:
+            break
+        sock.recv()
+        sent += 1
+        now = time.monotonic()
+        due = max(due + interval, now - interval)  # no long catch-up bursts
+        if due > now:
+            time.sleep(due - now)
+    print(json.dumps({"name": args.name, "sent": sent, "sent_at": sent_at}), flush=True)
+    sock.close(0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

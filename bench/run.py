@@ -1,0 +1,451 @@
+"""``make bench``: camnet's hub against a seed-style baseline, measured in the same run.
+
+Everything is a real process on loopback: hubs, senders (bench.load), viewers (bench.viewers).
+Ratios matter, not absolute figures: the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import cv2
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def spawn(*args: str, quiet: bool = True) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL if quiet else None,
+    )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its children."""
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> list[bytes]:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    outs = []
+    for p in procs:
+        try:
+            out, _ = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
+        outs.append(out or b"")
+    return outs
+
+
+class CamnetHub:
+    def __init__(self) -> None:
+        self.http, self.zmq = free_port(), free_port()
+        self.proc = spawn(
+            "hub.cli",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.http),
+            "--zmq-port",
+            str(self.zmq),
+            "--log-level",
+            "warning",
+            "--max-streams",
+            "400",
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                self.api("/healthz")
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("camnet hub did not start")
+
+    def api(self, path: str) -> Any:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http}{path}", timeout=5) as r:
+            return json.loads(r.read())
+
+    def counts(self) -> dict[str, float]:
+        cams = self.api("/api/cameras")
+        return {
+            "analyzed": sum(c["analyzed"] for c in cams),
+            "frames": sum(c["frames"] for c in cams),
+            "dropped": sum(c["dropped"] for c in cams),
+            "cpu": cpu_seconds(self.proc.pid),
+            "t": time.monotonic(),
+        }
+
+    def close(self) -> None:
+        stop([self.proc])
+
+
+class SeedHub:
+    def __init__(self, tmp: str) -> None:
+        self.zmq = free_port()
+        self.stats = os.path.join(tmp, f"seed-{self.zmq}.txt")
+        self.proc = spawn("bench.seed_hub", "--port", str(self.zmq), "--stats", self.stats)
+
+    def counts(self) -> dict[str, float]:
+        try:
+            analyzed = int(Path(self.stats).read_text() or 0)
+        except (OSError, ValueError):
+            analyzed = 0
+        return {
+            "analyzed": analyzed,
+            "frames": analyzed,
+            "dropped": 0,
+            "cpu": cpu_seconds(self.proc.pid),
+            "t": time.monotonic(),
+        }
+
+    def close(self) -> None:
+        stop([self.proc])
+
+
+FRAME_DIR = Path(tempfile.gettempdir()) / "camnet-bench-frames"
+
+
+def frame_dir(size: str, detail: str) -> str:
+    """Pre-encode the benchmark frames once and share them with every sender process."""
+    from bench.scene import frames
+
+    path = FRAME_DIR / f"{detail}-{size}"
+    if not path.is_dir():
+        tmp = path.with_suffix(".tmp")
+        tmp.mkdir(parents=True, exist_ok=True)
+        width, height = map(int, size.split("x"))
+        for i, data in enumerate(frames(width, height, 30, detail=detail)):
+            (tmp / f"{i:03d}.jpg").write_bytes(data)
+        tmp.rename(path)
+    return str(path)
+
+
+def loads(
+    port: int, n: int, fps: float, size: str, prefix: str = "cam", stamp: bool = False, detail: str = "plain"
+) -> list[subprocess.Popen[bytes]]:
+    extra = ["--stamp"] if stamp else ["--frames", frame_dir(size, detail)]
+    return [
+        spawn(
+            "bench.load", "--port", str(port), "--name", f"{prefix}-{i:02d}", "--fps", str(fps), "--size", size, *extra
+        )
+        for i in range(n)
+    ]
+
+
+def window(hub: Any, warmup: float, seconds: float) -> dict[str, float]:
+    time.sleep(warmup)
+    a = hub.counts()
+    time.sleep(seconds)
+    b = hub.counts()
+    dt, dcpu = b["t"] - a["t"], b["cpu"] - a["cpu"]
+    return {
+        "analysed_per_s": (b["analyzed"] - a["analyzed"]) / dt,
+        "received_per_s": (b["frames"] - a["frames"]) / dt,
+        "dropped": b["dropped"] - a["dropped"],
+        "cpu_cores": dcpu / dt,
+        "analysed_per_cpu_s": (b["analyzed"] - a["analyzed"]) / max(dcpu, 1e-9),
+    }
+
+
+def capacity(size: str, detail: str, cams: int, fps: float, warmup: float, seconds: float, tmp: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "size": size,
+        "detail": detail,
+        "cameras": cams,
+        "offered_fps": cams * fps,
+        "jpeg_kb": sum(p.stat().st_size for p in Path(frame_dir(size, detail)).glob("*.jpg")) / 30 / 1024,
+    }
+    for label, make in (("camnet", lambda: CamnetHub()), ("seed", lambda: SeedHub(tmp))):
+        hub = make()
+        senders = loads(hub.zmq, cams, fps, size, detail=detail)
+        try:
+            out[label] = window(hub, warmup, seconds)
+        finally:
+            stop(senders)
+            hub.close()
+    out["ratio_per_s"] = out["camnet"]["analysed_per_s"] / max(out["seed"]["analysed_per_s"], 1e-9)
+    out["ratio_per_cpu_s"] = out["camnet"]["analysed_per_cpu_s"] / max(out["seed"]["analysed_per_cpu_s"], 1e-9)
+    return out
+
+
+def viewer_cost(counts: list[int], seconds: float, warmup: float) -> dict[str, Any]:
+    hub = CamnetHub()
+    sender = loads(hub.zmq, 1, 30, "640x480")
+    results: dict[str, Any] = {}
+    try:
+        base = window(hub, warmup, seconds)["cpu_cores"]
+        results["idle_cpu_cores"] = base
+        for n in counts:
+            viewers = spawn(
+                "bench.viewers",
+                "--port",
+                str(hub.http),
+                "--mjpeg",
+                "/video_feed/cam-00",
+                "--count",
+                str(n),
+                "--seconds",
+                str(seconds + 2 * warmup),
+            )
+            cpu = window(hub, warmup, seconds)["cpu_cores"]
+            out, _ = viewers.communicate(timeout=seconds + 60)
+            per = json.loads(out)["viewers"]
+            fps = [v["fps"] for v in per]
+            results[str(n)] = {
+                "added_millicores_per_viewer": 1000 * (cpu - base) / n,
+                "hub_cpu_cores": cpu,
+                "median_fps": statistics.median(fps),
+                "min_fps": min(fps),
+                "share_at_27fps": sum(f >= 27 for f in fps) / n,
+                "duplicates": sum(v["dups"] for v in per),
+            }
+    finally:
+        stop(sender)
+        hub.close()
+    return results
+
+
+def latency(seconds: float, busy: int, busy_fps: float) -> dict[str, Any]:
+    hub = CamnetHub()
+    background = loads(hub.zmq, busy, busy_fps, "640x480", prefix="busy") if busy else []
+    names = [f"lat-{i:02d}" for i in range(4)]
+    stamped = loads(hub.zmq, 4, 15, "640x480", prefix="lat", stamp=True)
+    try:
+        time.sleep(2.0)
+        viewer = spawn("bench.viewers", "--port", str(hub.http), "--page", ",".join(names), "--seconds", str(seconds))
+        out, _ = viewer.communicate(timeout=seconds + 60)
+        arrivals = json.loads(out)["arrivals"]
+        sent = [json.loads(o.splitlines()[-1]) for o in stop(stamped)]
+        load = window(hub, 0, 1.0) if busy else {}
+    finally:
+        stop(background)
+        hub.close()
+    delays = []
+    for s in sent:
+        got = arrivals.get(s["name"], {})
+        for number, at in got.items():
+            if number in s["sent_at"]:
+                delays.append(1000 * (at - s["sent_at"][number]))
+    delays.sort()
+    pick = lambda q: delays[min(len(delays) - 1, int(q * len(delays)))] if delays else float("nan")  # noqa: E731
+    return {
+        "frames": len(delays),
+        "p50_ms": pick(0.50),
+        "p99_ms": pick(0.99),
+        "max_ms": pick(1.0),
+        "busy_cameras": busy,
+        "busy_analysed_per_s": load.get("analysed_per_s"),
+    }
+
+
+def memory(cams: int, viewers: int, seconds: float) -> dict[str, Any]:
+    hub = CamnetHub()
+    senders = loads(hub.zmq, cams, 30, "640x480")
+    groups = []
+    try:
+        time.sleep(3)
+        per = max(1, viewers // cams)
+        for i in range(0, viewers, per):
+            groups.append(
+                spawn(
+                    "bench.viewers",
+                    "--port",
+                    str(hub.http),
+                    "--mjpeg",
+                    f"/video_feed/cam-{(i // per) % cams:02d}",
+                    "--count",
+                    str(min(per, viewers - i)),
+                    "--seconds",
+                    str(seconds + 5),
+                )
+            )
+        time.sleep(3)
+        samples = []
+        for _ in range(int(seconds)):
+            samples.append(psutil.Process(hub.proc.pid).memory_info().rss / 2**20)
+            time.sleep(1)
+    finally:
+        stop(groups)
+        stop(senders)
+        hub.close()
+    return {
+        "cameras": cams,
+        "viewers": viewers,
+        "rss_mb_first": samples[0],
+        "rss_mb_last": samples[-1],
+        "rss_mb_max": max(samples),
+        "growth_mb": samples[-1] - samples[0],
+    }
+
+
+def sender_cost(width: int, seconds: float) -> dict[str, Any]:
+    from client.sources import SyntheticSource
+
+    hub = CamnetHub()
+    name = f"s{width}"
+    proc = spawn(
+        "client.cli",
+        "--server-ip",
+        "127.0.0.1",
+        "--server-port",
+        str(hub.zmq),
+        "--source",
+        "synthetic",
+        "--width",
+        str(width),
+        "--fps",
+        "30",
+        "--name",
+        name,
+        "--log-level",
+        "warning",
+    )
+    try:
+        time.sleep(3)
+        frames_a = hub.api("/api/cameras")
+        cpu_a, t_a = cpu_seconds(proc.pid), time.monotonic()
+        time.sleep(seconds)
+        frames_b = hub.api("/api/cameras")
+        cpu_b = cpu_seconds(proc.pid)
+    finally:
+        stop([proc])
+        hub.close()
+    count = lambda cams: next(c["frames"] for c in cams if c["name"] == name)  # noqa: E731
+    sent = count(frames_b) - count(frames_a)
+    source = SyntheticSource(width)
+    images = [source.read() for _ in range(20)]
+    start = time.thread_time()
+    for i in range(100):
+        cv2.imencode(".jpg", images[i % 20], [cv2.IMWRITE_JPEG_QUALITY, 85])
+    bare = (time.thread_time() - start) / 100
+    per_frame = (cpu_b - cpu_a) / max(sent, 1)
+    return {
+        "width": width,
+        "frames": sent,
+        "fps": sent / (time.monotonic() - t_a),
+        "sender_ms_per_frame": 1000 * per_frame,
+        "bare_encode_ms": 1000 * bare,
+        "ratio": per_frame / bare,
+    }
+
+
+def table(r: dict[str, Any]) -> str:
+    lines = ["| figure | seed-style | camnet | ratio / target |", "|---|---|---|---|"]
+    for cap in r.get("capacity", []):
+        s, c = cap["seed"], cap["camnet"]
+        what = f"{cap['size']} {cap['detail']} ({cap['jpeg_kb']:.0f} KB)"
+        lines.append(
+            f"| analysed/s, {cap['cameras']} cams x {cap['offered_fps'] / cap['cameras']:.0f} fps, {what} "
+            f"| {s['analysed_per_s']:.0f} ({s['cpu_cores']:.2f} cores) | {c['analysed_per_s']:.0f} "
+            f"({c['cpu_cores']:.2f} cores, received {c['received_per_s']:.0f}/s, dropped {c['dropped']}) "
+            f"| {cap['ratio_per_s']:.1f}x |"
+        )
+        lines.append(
+            f"| analysed per hub CPU-second, {what} | {s['analysed_per_cpu_s']:.0f} "
+            f"| {c['analysed_per_cpu_s']:.0f} | **{cap['ratio_per_cpu_s']:.1f}x** (target >= 10x) |"
+        )
+    for n, v in r.get("viewers", {}).items():
+        if n == "idle_cpu_cores":
+            continue
+        lines.append(
+            f"| {n} MJPEG viewers of one 30 fps camera | ~1 core each | "
+            f"{v['added_millicores_per_viewer']:.1f} millicores/viewer, median {v['median_fps']:.1f} fps, "
+            f"{v['share_at_27fps']:.0%} >= 27 fps, {v['duplicates']} duplicates | target <= 5 millicores |"
+        )
+    for lat in r.get("latency", []):
+        busy = f" + {lat['busy_cameras']} cams x 100 fps" if lat["busy_cameras"] else ""
+        lines.append(
+            f"| latency sender->page, 4 cams x 15 fps{busy} | not measured | p50 {lat['p50_ms']:.1f} ms, "
+            f"p99 {lat['p99_ms']:.1f} ms ({lat['frames']} frames) | target p99 <= "
+            f"{50 if lat['busy_cameras'] else 15} ms |"
+        )
+    for m in [r["memory"]] if "memory" in r else []:
+        lines.append(
+            f"| hub RSS, {m['cameras']} cams + {m['viewers']} viewers | — | {m['rss_mb_first']:.0f} -> "
+            f"{m['rss_mb_last']:.0f} MB (max {m['rss_mb_max']:.0f}) | target <= 200 MB, flat |"
+        )
+    for s in r.get("sender", []):
+        lines.append(
+            f"| sender CPU per frame, width {s['width']} | — | {s['sender_ms_per_frame']:.2f} ms vs bare "
+            f"encode {s['bare_encode_ms']:.2f} ms | {s['ratio']:.2f}x (target <= 1.2x) |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="a few seconds of each scenario, small loads")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    parser.add_argument(
+        "--only",
+        choices=["capacity", "viewers", "latency", "memory", "sender"],
+        action="append",
+        help="run only these scenarios (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    smoke = args.smoke
+    secs, warm = (1.5, 1.0) if smoke else (8.0, 4.0)
+    cams, fps = (2, 20) if smoke else (16, 100)
+    results: dict[str, Any] = {"smoke": smoke, "cpu_count": os.cpu_count(), "started": time.time()}
+    want = set(args.only or ["capacity", "viewers", "latency", "memory", "sender"])
+    if "capacity" in want:
+        cases = (
+            [("640x480", "plain")] if smoke else [("640x480", "plain"), ("640x480", "detailed"), ("1280x720", "plain")]
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            results["capacity"] = [capacity(size, detail, cams, fps, warm, secs, tmp) for size, detail in cases]
+    if "viewers" in want:
+        results["viewers"] = viewer_cost([2] if smoke else [1, 20, 100], secs, warm if smoke else 2.0)
+    if "latency" in want:
+        results["latency"] = [latency(secs + 1, 0, 0), latency(secs + 1, 2 if smoke else 16, 20 if smoke else 100)]
+    if "memory" in want:
+        results["memory"] = memory(2 if smoke else 16, 4 if smoke else 50, 3 if smoke else 20)
+    if "sender" in want:
+        results["sender"] = [sender_cost(w, secs) for w in ([640] if smoke else [640, 1280])]
+    text = table(results)
+    print(text)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**results, "table": text}, indent=2))
+    print(f"\nwritten to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
