@@ -13,6 +13,7 @@ import cv2
 from common.config import HubConfig
 from common.motion import MotionAnalyzer
 from common.protocol import Message
+from hub.overlay import Renderer
 from hub.receiver import Receiver
 from hub.store import Camera, Cameras
 from hub.web import create_app
@@ -33,6 +34,7 @@ class Hub:
         self.cameras = Cameras(config.max_cameras, clock)
         self.workers: dict[str, CameraWorker] = {}
         self._workers_lock = threading.Lock()
+        self.renderer = Renderer()
         self.pool = WorkerPool(config.workers or os.cpu_count() or 2, self.stopping)
         self.receiver = Receiver(
             f"tcp://{_zmq_host(config.ip)}:{config.zmq_port}", self.route, self.stopping, config.max_frame_bytes
@@ -63,6 +65,7 @@ class Hub:
         for thread in [*reversed(self._threads), *self.pool.threads]:
             if thread.ident is not None:
                 thread.join(timeout=2.0)
+        self.renderer.close()
         log.info("hub stopped")
 
     def wait(self, heartbeat: Callable[[], None] | None = None) -> int:

@@ -2,26 +2,27 @@
 
 Only clients that cannot draw for themselves (VLC, Home Assistant) need pixels changed; the
 page draws its own overlay over the untouched JPEG. Each frame is rendered at most once,
-whatever the number of viewers (``Camera.cached_overlay``).
+whatever the number of viewers: the analysis thread renders it while someone watches.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 
 import cv2
 import numpy as np
 
-from common.frames import Frame, mjpeg_part
+from common.frames import Frame
 
 RED = (0, 0, 255)
 
 
 def burn_in(frame: Frame, quality: int = 80) -> bytes:
-    """The frame as an MJPEG part with the timestamp and motion box drawn on it."""
+    """The frame's JPEG with the timestamp and motion box drawn on it."""
     image = cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_COLOR)
     if image is None:  # cannot happen for published frames, which the worker decoded
-        return frame.chunk
+        return frame.jpeg
     scale = image.shape[1] / 400  # the seed drew on a 400 px wide frame
     if frame.box is not None:
         x1, y1, x2, y2 = frame.box
@@ -37,4 +38,22 @@ def burn_in(frame: Frame, quality: int = 80) -> bytes:
         max(1, round(scale)),
     )
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return mjpeg_part(buf.tobytes(), frame.seq) if ok else frame.chunk
+    return buf.tobytes() if ok else frame.jpeg
+
+
+class Renderer:
+    """Renders overlays asked for outside the analysis threads (a viewer's first frame, a
+    silent camera's keep-alive, a snapshot) on one thread of its own.
+
+    OpenCV keeps megabytes of per-thread buffers for the lifetime of any thread that calls
+    it; calling it from the web server's hundreds of threads cost about 4 MB per viewer.
+    """
+
+    def __init__(self) -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+
+    def render(self, frame: Frame) -> bytes:
+        return self._pool.submit(burn_in, frame).result(timeout=10)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -40,8 +40,6 @@ class Camera:
         self.motion_seconds = 0.0
         self._times: collections.deque[float] = collections.deque(maxlen=32)
         self.overlay_viewers = 0  # streams that want the overlay burned in (written by the web app)
-        self._overlay_lock = threading.Lock()
-        self._overlay: tuple[int, bytes] = (-1, b"")
 
     def heard(self, info: dict[str, Any], camera_error: str | None) -> None:
         """Record that the sender spoke (a frame or a camera-error heartbeat)."""
@@ -75,22 +73,6 @@ class Camera:
         """Wake this camera's viewers so they can notice shutdown."""
         with self._cond:
             self._cond.notify_all()
-
-    def cached_overlay(self, render: Callable[[Frame], bytes]) -> tuple[int, bytes]:
-        """(seq, ``render(latest frame)``): rendered once per frame however many viewers ask.
-
-        Always the newest frame: a viewer that fell behind gets the newest rendering rather
-        than evicting it with an older one (which would make every viewer render again).
-        """
-        with self._overlay_lock:
-            seq, chunk = self._overlay
-            frame = self.frame
-            if frame is not None and frame.overlay is not None:
-                return frame.seq, frame.overlay
-            if frame is not None and frame.seq > seq:
-                seq, chunk = frame.seq, render(frame)
-                self._overlay = (seq, chunk)
-            return seq, chunk
 
     def status(self, offline_after: float) -> str:
         if self._clock() - self.last_seen > offline_after:

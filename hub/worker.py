@@ -18,7 +18,7 @@ import time
 import cv2
 import numpy as np
 
-from common.frames import Frame
+from common.frames import Frame, mjpeg_part
 from common.motion import MotionAnalyzer
 from common.protocol import Message
 from common.throttle import Throttle
@@ -67,7 +67,7 @@ class CameraWorker:
         self._seq += 1
         frame = Frame.build(self.camera.name, self._seq, jpeg, message.width, message.height, received, box)
         if self.camera.overlay_viewers:  # render once here, not in a viewer thread that others wait on
-            frame = dataclasses.replace(frame, overlay=burn_in(frame))
+            frame = dataclasses.replace(frame, overlay=mjpeg_part(burn_in(frame), frame.seq))
         self.camera.publish(frame)
         self.cameras.bump()
         return frame

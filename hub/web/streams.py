@@ -13,8 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from common.frames import Frame, record
-from hub.overlay import burn_in
+from common.frames import Frame, mjpeg_part, record
 from hub.store import Camera
 
 if TYPE_CHECKING:
@@ -87,20 +86,23 @@ class Streams:
         return Stream(self._mjpeg_parts(camera, overlay), self._releaser(camera.name, overlay_of))
 
     def _mjpeg_parts(self, camera: Camera, overlay: bool) -> Iterator[bytes]:
-        last, sent_at = 0, time.monotonic()
+        last, sent_at = 0, -KEEPALIVE  # the first frame goes out at once
         while not self.hub.stopping.is_set():
             frame = camera.wait_newer(last, WAKE_EVERY)
-            if frame is None:
+            if frame is None:  # nothing new: repeat the last frame now and then (keep-alive)
                 frame = camera.frame
                 if frame is None or time.monotonic() - sent_at < KEEPALIVE:
                     continue
             if not overlay:
-                seq, chunk = frame.seq, frame.chunk
-            elif frame.overlay is not None:  # rendered by the analysis thread
-                seq, chunk = frame.seq, frame.overlay
-            else:  # the first frames after this viewer arrived
-                seq, chunk = camera.cached_overlay(burn_in)
-            last, sent_at = seq, time.monotonic()
+                chunk = frame.chunk
+            elif frame.overlay is not None:  # rendered once by the analysis thread
+                chunk = frame.overlay
+            elif time.monotonic() - sent_at >= KEEPALIVE:  # first frame or keep-alive: render here
+                chunk = mjpeg_part(self.hub.renderer.render(frame), frame.seq)
+            else:  # the analysis thread renders from the next frame on
+                last = frame.seq
+                continue
+            last, sent_at = frame.seq, time.monotonic()
             yield chunk
 
     def page(self, rates: dict[str, float]) -> Stream | None:

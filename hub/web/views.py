@@ -9,7 +9,6 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from common.frames import MJPEG_BOUNDARY
 from common.protocol import ProtocolError, validate_name
-from hub.overlay import burn_in
 from hub.store import Camera
 from hub.web.streams import Stream, Streams
 
@@ -98,11 +97,10 @@ def snapshot(name: str) -> Response:
     frame = found.frame
     if frame is None:
         return _error(503, f"camera {name!r} has not sent a decodable frame yet")
-    seq, body = frame.seq, frame.jpeg
+    body = frame.jpeg
     if request.args.get("overlay", "0") in ("1", "true", "yes"):
-        seq, part = found.cached_overlay(burn_in)
-        body = part[part.index(b"\r\n\r\n") + 4 : -2]
-    return Response(body, mimetype="image/jpeg", headers={**NO_STORE, "X-Camnet-Seq": str(seq)})
+        body = _hub().renderer.render(frame)
+    return Response(body, mimetype="image/jpeg", headers={**NO_STORE, "X-Camnet-Seq": str(frame.seq)})
 
 
 @bp.get("/api/cameras")

@@ -16,7 +16,6 @@ import pytest
 from client.sender import Sender
 from common import protocol
 from hub.app import Hub
-from hub.store import Camera
 from tests.conftest import RawSender, get, jpeg, read_mjpeg, scene, url, wait_until
 
 
@@ -138,26 +137,31 @@ def test_viewers_get_each_frame_once_and_the_same_bytes(hub: Hub, raw_sender: Ra
     assert results[0][-1] == results[1][-1] == results[2][-1] or len(set(map(len, results))) == 1
 
 
-def test_video_feed_burns_in_the_overlay_once_per_frame(hub: Hub, raw_sender: RawSender) -> None:
+def test_video_feed_burns_in_the_overlay_once_per_frame_while_watched(hub: Hub, raw_sender: RawSender) -> None:
     feed(raw_sender, "cam", 0, 10, True)
     camera = hub.cameras.get("cam")
-    calls: list[int] = []
-    frame = camera.frame
-    spare = Camera("spare")
-
-    def render(f):
-        calls.append(f.seq)
-        return b"rendered"
-
-    spare.frame = frame
-    out = [spare.cached_overlay(render) for _ in range(5)]
-    assert out == [(frame.seq, b"rendered")] * 5 and calls == [frame.seq]
-    parts = read_mjpeg(hub, "/video_feed/cam", 1)
-    image = cv2.imdecode(np.frombuffer(parts[0], np.uint8), cv2.IMREAD_COLOR)
-    assert image.shape == (480, 640, 3)
-    assert parts[0] != camera.frame.jpeg  # pixels were drawn on
-    # The seed's /video_feed (no name) serves the first camera.
+    assert camera.frame.overlay is None, "nobody watches: nothing rendered"
+    done = threading.Event()
+    got: list[list[bytes]] = []
+    reader = threading.Thread(target=lambda: (got.append(read_mjpeg(hub, "/video_feed/cam", 4)), done.set()))
+    reader.start()
+    wait_until(lambda: camera.overlay_viewers == 1)
+    feed(raw_sender, "cam", 10, 6, True, fps=20)
+    reader.join(timeout=10)
+    assert done.is_set()
+    parts = got[0]
+    assert len(set(parts)) == 4
+    for part in parts:
+        assert cv2.imdecode(np.frombuffer(part, np.uint8), cv2.IMREAD_COLOR).shape == (480, 640, 3)
+        assert part not in {jpeg(scene(i, True)) for i in range(16)}, "pixels were drawn on"
+    wait_until(lambda: camera.overlay_viewers == 0, timeout=10)
+    feed(raw_sender, "cam", 16, 1, True)
+    latest = camera.frame
+    assert latest.seq == 17 and latest.overlay is None, "nobody watches any more: nothing rendered"
+    # The seed's /video_feed (no name) serves the first camera; a snapshot can carry the overlay too.
     assert len(read_mjpeg(hub, "/video_feed", 1)) == 1
+    status, body, _ = get(hub, "/snapshot/cam?overlay=1")
+    assert status == 200 and body != latest.jpeg
 
 
 def read_records(hub: Hub, wanted: dict[str, float], until, timeout: float = 10.0) -> list[tuple[dict, bytes]]:
