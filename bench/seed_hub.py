@@ -17,19 +17,16 @@ import numpy as np
 from common.motion import SingleMotionDetector
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--frame-count", type=int, default=32)
-    parser.add_argument("--stats", required=True, help="file where the analysed count is written")
-    args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    hub = imagezmq.ImageHub(open_port=f"tcp://127.0.0.1:{args.port}")
-    detectors: dict[str, tuple[SingleMotionDetector, list[int]]] = {}
-    analysed, written = 0, time.monotonic()
-    while True:
-        name, jpg = hub.recv_jpg()
-        md, total = detectors.setdefault(name, (SingleMotionDetector(accum_weight=0.1), [0]))
+class SeedPipeline:
+    """The seed's ``detect_motion`` loop body for one camera, one JPEG at a time."""
+
+    def __init__(self, frame_count: int = 32) -> None:
+        self.frame_count = frame_count
+        self.md = SingleMotionDetector(accum_weight=0.1)
+        self.total = 0
+
+    def process(self, jpg: bytes) -> tuple[int, int, int, int] | None:
+        """Returns the motion box in the 400-px-wide frame, as the seed drew it, or None."""
         frame = cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_COLOR)
         height = int(frame.shape[0] * 400 / frame.shape[1])
         frame = cv2.resize(frame, (400, height), interpolation=cv2.INTER_AREA)  # imutils.resize
@@ -45,13 +42,30 @@ def main() -> int:
             (0, 0, 255),
             1,
         )
-        if total[0] > args.frame_count:
-            motion = md.detect(gray)
+        box = None
+        if self.total > self.frame_count:
+            motion = self.md.detect(gray)
             if motion is not None:
-                _, (x1, y1, x2, y2) = motion
-                cv2.rectangle(frame, (x1, y1), (x2, y2), (0, 0, 255), 2)
-        md.update(gray)
-        total[0] += 1
+                box = motion[1]
+                cv2.rectangle(frame, box[:2], box[2:], (0, 0, 255), 2)
+        self.md.update(gray)
+        self.total += 1
+        return box
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--frame-count", type=int, default=32)
+    parser.add_argument("--stats", required=True, help="file where the analysed count is written")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    hub = imagezmq.ImageHub(open_port=f"tcp://127.0.0.1:{args.port}")
+    pipelines: dict[str, SeedPipeline] = {}
+    analysed, written = 0, time.monotonic()
+    while True:
+        name, jpg = hub.recv_jpg()
+        pipelines.setdefault(name, SeedPipeline(args.frame_count)).process(jpg)
         hub.send_reply(b"OK")
         analysed += 1
         if time.monotonic() - written > 0.1:  # for the benchmark's measuring windows

@@ -13,6 +13,7 @@ import cv2
 from common.config import HubConfig
 from common.motion import MotionAnalyzer
 from common.protocol import Message
+from hub.montage import Montage
 from hub.overlay import Renderer
 from hub.receiver import Receiver
 from hub.store import Camera, Cameras
@@ -35,6 +36,7 @@ class Hub:
         self.workers: dict[str, CameraWorker] = {}
         self._workers_lock = threading.Lock()
         self.renderer = Renderer()
+        self.montage = Montage(self.cameras, config.offline_after, config.montage_fps, self.stopping)
         self.pool = WorkerPool(config.workers or os.cpu_count() or 2, self.stopping)
         self.receiver = Receiver(
             f"tcp://{_zmq_host(config.ip)}:{config.zmq_port}", self.route, self.stopping, config.max_frame_bytes

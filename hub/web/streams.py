@@ -105,6 +105,28 @@ class Streams:
             last, sent_at = frame.seq, time.monotonic()
             yield chunk
 
+    def montage(self) -> Stream | None:
+        """The server-side montage of all cameras (``/video_feed/all``)."""
+        if not self._acquire("all"):
+            return None
+        montage = self.hub.montage
+        montage.watch()
+        release = self._releaser("all")
+
+        def leave() -> None:
+            montage.leave()
+            release()
+
+        return Stream(self._montage_parts(), leave)
+
+    def _montage_parts(self) -> Iterator[bytes]:
+        last = 0
+        while not self.hub.stopping.is_set():
+            got = self.hub.montage.wait_newer(last, WAKE_EVERY)
+            if got is not None:
+                last, chunk = got
+                yield chunk
+
     def page(self, rates: dict[str, float]) -> Stream | None:
         """The page's stream: each wanted camera's newest frames, at most ``rates[name]`` per
         second (0: every frame), plus the list of all cameras every second."""

@@ -80,6 +80,12 @@ def first_feed() -> Response:
     return _streaming(_streams().mjpeg(cameras[0], overlay=True), MJPEG_TYPE)
 
 
+@bp.get("/video_feed/all")
+def montage_feed() -> Response:
+    """Every camera in one MJPEG stream, composed on the hub (for clients without JavaScript)."""
+    return _streaming(_streams().montage(), MJPEG_TYPE)
+
+
 @bp.get("/video_feed/<name>")
 def video_feed(name: str) -> Response:
     found = _camera(name)

@@ -132,3 +132,14 @@ def test_click_opens_one_camera_large(hub: Hub, feeder: CameraFeeder, page) -> N
     page.wait_for_url(url(hub, "/"))
     missing = page.goto(url(hub, "/camera/" + urllib.parse.quote("nobody")))
     assert missing.status == 404
+
+
+def test_montage_mjpeg_decodes_in_the_browser(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
+    for name in ("north", "south", "east", "west"):
+        feeder.add(name)
+    page.goto(url(hub, "/"))
+    wait_painted(page, ["north", "south", "east", "west"])
+    page.set_content(f'<img id="m" src="{url(hub, "/video_feed/all")}">')
+    page.wait_for_function("() => document.getElementById('m').naturalWidth === 640")
+    assert page.evaluate("() => document.getElementById('m').naturalHeight") == 480
+    screenshot(page, "montage")

@@ -306,3 +306,25 @@ def test_hostile_name_is_text_in_the_page(hub: Hub, raw_sender: RawSender) -> No
     assert status == 200
     assert b"<img src=x" not in body and b"&lt;img src=x" in body
     assert "script-src 'self'" in headers["Content-Security-Policy"]
+
+
+def test_montage_composes_all_cameras_at_a_capped_rate_only_while_watched(hub_factory) -> None:
+    hub = hub_factory(montage_fps=4.0)
+    sender = RawSender(hub.config.zmq_port)
+    try:
+        for name in ("a", "b", "c"):
+            sender.frame(name, jpeg(scene(0, True)))
+        assert hub.montage.composed == 0, "nobody watches: nothing composed"
+        started = time.monotonic()
+        parts = read_mjpeg(hub, "/video_feed/all", 6)
+        took = time.monotonic() - started
+    finally:
+        sender.close()
+    image = cv2.imdecode(np.frombuffer(parts[-1], np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (480, 640, 3), "3 cameras: 2 columns x 2 rows of 320x240 tiles"
+    assert image[:240, :320].std() > 10 and image[240:, 320:].std() < 5, "three tiles filled, one empty"
+    assert took >= 5 / 4.0 - 0.3, f"6 images in {took:.2f} s: the rate cap of 4 fps was not kept"
+    wait_until(lambda: hub.montage._thread is None, timeout=5)
+    composed = hub.montage.composed
+    time.sleep(0.6)
+    assert hub.montage.composed == composed, "the montage stops composing when the last viewer leaves"
