@@ -114,7 +114,7 @@ class Montage:
         cached = self._tiles.get(camera.name)
         if cached is not None and cached[0] == key and cached[1].shape[:2] == (height, width):
             return cached[1]
-        tile = np.full((height, width, 3), 40, np.uint8)
+        tile: np.ndarray = np.full((height, width, 3), 40, np.uint8)
         if frame is not None:
             factor = 1
             while factor < 8 and frame.width // (factor * 2) >= width:
