@@ -9,7 +9,7 @@ import pytest
 
 from hub.app import Hub
 from tests.browser.conftest import CameraFeeder, screenshot
-from tests.conftest import url
+from tests.conftest import url, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -143,3 +143,26 @@ def test_montage_mjpeg_decodes_in_the_browser(hub: Hub, feeder: CameraFeeder, pa
     page.wait_for_function("() => document.getElementById('m').naturalWidth === 640")
     assert page.evaluate("() => document.getElementById('m').naturalHeight") == 480
     screenshot(page, "montage")
+
+
+def test_only_visible_tiles_receive_frames(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
+    names = [f"cam-{i:02d}" for i in range(24)]
+    for name in names:
+        feeder.add(name)
+    page.set_viewport_size({"width": 700, "height": 500})  # two columns, a few rows visible
+    page.goto(url(hub, "/"))
+    wait_painted(page, names[:2])
+    page.wait_for_timeout(1500)
+    frames = last_frames(page)
+    assert frames[names[-1]] == 0, "a tile far below the fold is not sent frames"
+    page.locator('[data-camera="cam-23"]').scroll_into_view_if_needed()
+    wait_painted(page, ["cam-23"])
+    top = last_frames(page)["cam-00"]
+    page.wait_for_timeout(1500)
+    assert last_frames(page)["cam-00"] == top, "a tile scrolled away stops receiving frames"
+    # A hidden tab stops the stream altogether.
+    streams = hub.web.server.wsgi_app.extensions["camnet.streams"]
+    assert streams.by_camera.get("page") == 1
+    page.evaluate("""() => { Object.defineProperty(document, 'hidden', {value: true, configurable: true});
+                             document.dispatchEvent(new Event('visibilitychange')); }""")
+    wait_until(lambda: streams.by_camera.get("page") is None, timeout=5)
