@@ -143,6 +143,5 @@ def read_mjpeg(hub: Hub, path: str, count: int, timeout: float = 10.0) -> list[b
 def start_process(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
     """Run a camnet command as a real process with this interpreter and the repo on the path."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs
-    )  # type: ignore[call-overload]
+    kwargs = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, **kwargs}
+    return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, **kwargs)  # type: ignore[call-overload]

@@ -146,6 +146,9 @@ def healthz() -> Response:
         "cameras": len(cameras),
         "online": cameras.count("online"),
         "uptime": round(time.time() - hub.started_at, 1),
+        "messages": hub.receiver.messages,
+        "errors": dict(hub.receiver.errors),
+        "streams": _streams().open,
     }
     response = jsonify(body)
     response.status_code = 200 if problem is None else 503
