@@ -23,6 +23,7 @@ from client.sender import Sender
 from client.sources import EndOfSource, Source, SourceError, open_source
 from common import __version__, config, protocol
 from common.config import ConfigError, SenderConfig
+from common.systemd import Notifier
 
 log = logging.getLogger("camnet.sender")
 
@@ -56,7 +57,12 @@ def encode(frame: np.ndarray, width: int, quality: int) -> bytes:
 
 
 def stream(
-    cfg: SenderConfig, source: Source, sender: Sender, stop: threading.Event, reopen: Callable[[], Source]
+    cfg: SenderConfig,
+    source: Source,
+    sender: Sender,
+    stop: threading.Event,
+    reopen: Callable[[], Source],
+    heartbeat: Callable[[], None] = lambda: None,
 ) -> int:
     """Send frames until ``stop``; returns the exit code (0: stopped or file ended)."""
     stats = Stats()
@@ -64,6 +70,7 @@ def stream(
     due = time.monotonic()
     refused_logged = False
     while not stop.is_set():
+        heartbeat()
         try:
             frame = source.read()
             jpeg = encode(frame, cfg.width, cfg.quality)
@@ -72,7 +79,7 @@ def stream(
             return 0
         except SourceError as exc:
             source.close()
-            recovered = _recover_camera(cfg, sender, stop, reopen, str(exc))
+            recovered = _recover_camera(cfg, sender, stop, reopen, str(exc), heartbeat)
             if recovered is None:
                 return 0
             source = recovered
@@ -121,16 +128,22 @@ def _size_after_resize(shape: tuple[int, ...], width: int) -> tuple[int, int]:
 
 
 def _recover_camera(
-    cfg: SenderConfig, sender: Sender, stop: threading.Event, reopen: Callable[[], Source], reason: str
+    cfg: SenderConfig,
+    sender: Sender,
+    stop: threading.Event,
+    reopen: Callable[[], Source],
+    reason: str,
+    heartbeat: Callable[[], None],
 ) -> Source | None:
     """Tell the hub the camera failed, every second, while reopening it with backoff."""
     log.error("camera failed: %s; retrying with backoff", reason)
     delay, retry_at, started = 1.0, time.monotonic() + 1.0, time.monotonic()
-    heartbeat = protocol.encode(
+    alive = protocol.encode(
         cfg.name, b"", {"version": __version__, "status": protocol.CAMERA_ERROR, "error": reason[:200]}
     )
     while not stop.is_set():
-        sender.send(heartbeat)
+        heartbeat()
+        sender.send(alive)
         if time.monotonic() >= retry_at:
             try:
                 source = reopen()
@@ -179,9 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info(
         "sending %s as %r to %s:%d at up to %.0f fps", source.kind, cfg.name, cfg.server_ip, cfg.server_port, cfg.fps
     )
+    systemd = Notifier(os.environ)
+    systemd.ready(f"sending {source.kind} as {cfg.name!r} to {cfg.server_ip}:{cfg.server_port}")
     try:
-        return stream(cfg, source, sender, stop, reopen)
+        return stream(cfg, source, sender, stop, reopen, systemd.heartbeat)
     finally:
+        systemd.stopping()
         sender.close()
 
 

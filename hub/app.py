@@ -76,8 +76,8 @@ class Hub:
             dead = [t.name for t in self._all_threads() if not t.is_alive()]
             if dead:
                 self.fail(f"thread {', '.join(dead)} died")
-            elif heartbeat is not None:
-                heartbeat()
+            elif heartbeat is not None and self.health() is None:
+                heartbeat()  # a wedged receive loop stops the heartbeat: systemd restarts us
         return 1 if self.failure else 0
 
     def health(self) -> str | None:
@@ -87,7 +87,10 @@ class Hub:
         if self.stopping.is_set():
             return "the hub is stopping"
         dead = [t.name for t in self._all_threads() if not t.is_alive()]
-        return f"thread {', '.join(dead)} is not running" if dead else None
+        if dead:
+            return f"thread {', '.join(dead)} is not running"
+        stuck = time.monotonic() - self.receiver.last_loop
+        return f"the receive loop has not run for {stuck:.0f} s" if stuck > 5 else None
 
     def fail(self, reason: str) -> None:
         """Record why the hub cannot go on and make it stop (a half-alive hub is worse)."""

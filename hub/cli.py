@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from common import config
 from common.config import ConfigError, HubConfig
+from common.systemd import Notifier
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,7 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: hub.stopping.set())
-    code = hub.wait()
+    systemd = Notifier(os.environ)
+    systemd.ready(f"serving http on port {hub.web.port}, receiving on {cfg.zmq_port}")
+    code = hub.wait(heartbeat=systemd.heartbeat)
+    systemd.stopping()
     hub.stop()
     return code
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import zmq
@@ -37,6 +38,7 @@ class Receiver:
         self.max_frame_bytes = max_frame_bytes
         self.errors: collections.Counter[str] = collections.Counter()
         self.messages = 0
+        self.last_loop = time.monotonic()  # liveness, for /healthz and the systemd watchdog
         self._context = context or zmq.Context.instance()
         self._socket: zmq.Socket | None = None
         self._throttle = Throttle(10.0)
@@ -63,6 +65,7 @@ class Receiver:
         assert sock is not None, "bind() first"
         try:
             while not self.stop.is_set():
+                self.last_loop = time.monotonic()
                 if not sock.poll(200, zmq.POLLIN):
                     continue
                 parts = sock.recv_multipart()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 
+from hub.web.metrics import registry_for
 from hub.web.streams import Streams
 from hub.web.views import bp
 
@@ -24,7 +25,9 @@ def create_app(hub: Hub) -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["camnet.hub"] = hub
-    app.extensions["camnet.streams"] = Streams(hub)
+    streams = Streams(hub)
+    app.extensions["camnet.streams"] = streams
+    app.extensions["camnet.metrics"] = registry_for(hub, streams)
     app.register_blueprint(bp)
 
     @app.after_request

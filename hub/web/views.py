@@ -6,10 +6,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from common.frames import MJPEG_BOUNDARY
 from common.protocol import ProtocolError, validate_name
 from hub.store import Camera
+from hub.web.metrics import exposition
 from hub.web.streams import Stream, Streams
 
 if TYPE_CHECKING:
@@ -153,3 +155,10 @@ def healthz() -> Response:
     response = jsonify(body)
     response.status_code = 200 if problem is None else 503
     return response
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus exposition of the hub's counters."""
+    registry = current_app.extensions["camnet.metrics"]
+    return Response(exposition(registry), mimetype=CONTENT_TYPE_LATEST)

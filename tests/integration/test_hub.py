@@ -328,3 +328,24 @@ def test_montage_composes_all_cameras_at_a_capped_rate_only_while_watched(hub_fa
     composed = hub.montage.composed
     time.sleep(0.6)
     assert hub.montage.composed == composed, "the montage stops composing when the last viewer leaves"
+
+
+def test_metrics_expose_per_camera_and_hub_figures(hub: Hub, raw_sender: RawSender) -> None:
+    feed(raw_sender, "yard", 0, 3, False)
+    raw_sender.send([b"broken"])
+    wait_until(lambda: hub.cameras.get("yard").analyzed == 3)
+    status, body, headers = get(hub, "/metrics")
+    text = body.decode()
+    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    assert 'camnet_camera_frames_received_total{camera="yard"} 3.0' in text
+    assert 'camnet_camera_frames_analyzed_total{camera="yard"} 3.0' in text
+    assert 'camnet_camera_up{camera="yard"} 1.0' in text
+    assert 'camnet_bad_messages_total{kind="bad-parts"} 1.0' in text
+    assert "camnet_messages_total 4.0" in text and "camnet_uptime_seconds" in text
+
+
+def test_healthz_reports_a_stuck_receive_loop(hub: Hub) -> None:
+    assert get(hub, "/healthz")[0] == 200
+    hub.receiver.last_loop -= 60  # as if the loop had been stuck for a minute
+    status, body, _ = get(hub, "/healthz")
+    assert status == 503 and "receive loop has not run" in json.loads(body)["reason"]

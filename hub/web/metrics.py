@@ -1,0 +1,88 @@
+"""``/metrics``: Prometheus exposition, read from the hub's own counters at scrape time.
+
+Nothing is counted twice and nothing is added to the per-frame path: a collector turns the
+counters the hub keeps anyway into metric families when Prometheus asks. Labels are the
+camera name (at most ``max_cameras`` of them) and the error kind (a fixed handful).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+    from hub.web.streams import Streams
+
+CAMERA_COUNTERS = {  # metric name: (description key, help)
+    "camnet_camera_frames_received": ("frames", "Frames received from the camera's sender"),
+    "camnet_camera_frames_analyzed": ("analyzed", "Frames run through the motion detector"),
+    "camnet_camera_frames_dropped": ("dropped", "Frames replaced by a newer one before analysis"),
+    "camnet_camera_bad_frames": ("bad_frames", "Frames that did not decode"),
+    "camnet_camera_restarts": ("restarts", "Times the camera's analysis recovered from an error"),
+    "camnet_camera_motion_seconds": ("motion_seconds", "Seconds with motion in view"),
+}
+
+
+class HubCollector:
+    """Builds every metric family from the hub's state on each scrape."""
+
+    def __init__(self, hub: Hub, streams: Streams) -> None:
+        self.hub = hub
+        self.streams = streams
+
+    def collect(self) -> Iterator[Metric]:
+        hub = self.hub
+        cams = [c.describe(hub.config.offline_after) for c in hub.cameras.all()]
+        for name, (key, help_text) in CAMERA_COUNTERS.items():
+            family = CounterMetricFamily(name, help_text, labels=["camera"])
+            for c in cams:
+                family.add_metric([c["name"]], c[key])
+            yield family
+        gauges = {
+            "camnet_camera_fps": ("Frames analysed per second, recently", lambda c: c["fps"]),
+            "camnet_camera_motion": ("1 while motion is in view", lambda c: int(c["motion"])),
+            "camnet_camera_up": ("1 while the camera sends frames", lambda c: int(c["status"] == "online")),
+            "camnet_camera_failing": (
+                "1 while the sender reports a camera error",
+                lambda c: int(c["status"] == "camera-error"),
+            ),
+            "camnet_camera_viewers": (
+                "Open MJPEG streams of this camera",
+                lambda c: self.streams.by_camera.get(c["name"], 0),
+            ),
+        }
+        for name, (help_text, value) in gauges.items():
+            gauge = GaugeMetricFamily(name, help_text, labels=["camera"])
+            for c in cams:
+                gauge.add_metric([c["name"]], value(c))
+            yield gauge
+        yield CounterMetricFamily("camnet_messages", "Messages received from senders", value=hub.receiver.messages)
+        errors = CounterMetricFamily("camnet_bad_messages", "Messages refused, by kind", labels=["kind"])
+        for kind, count in sorted(hub.receiver.errors.items()):
+            errors.add_metric([kind], count)
+        yield errors
+        yield GaugeMetricFamily("camnet_cameras", "Cameras known to the hub", value=len(cams))
+        yield GaugeMetricFamily(
+            "camnet_streams_open", "Open video streams (MJPEG, montage, page)", value=self.streams.open
+        )
+        yield CounterMetricFamily(
+            "camnet_streams_refused", "Streams refused past max_streams", value=self.streams.refused
+        )
+        yield GaugeMetricFamily(
+            "camnet_uptime_seconds", "Seconds since the hub started", value=time.time() - hub.started_at
+        )
+
+
+def registry_for(hub: Hub, streams: Streams) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(HubCollector(hub, streams))  # type: ignore[arg-type]
+    return registry
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    return generate_latest(registry)
