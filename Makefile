@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
-APT_PACKAGES := chromium ffmpeg
+# command:package pairs
+APT_TOOLS := chromium:chromium ffmpeg:ffmpeg shellcheck:shellcheck systemd-analyze:systemd
 
 .PHONY: demo test test-fast bench lint system-deps clean
 
@@ -14,10 +15,11 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[hub,test]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-# Debian packages the browser and stream tests drive: Chromium (Playwright cannot download a
-# browser here) and ffmpeg (an MJPEG client as Home Assistant and VLC users run it).
+# Debian packages the tests drive: Chromium (Playwright cannot download a browser here),
+# ffmpeg (an MJPEG client as Home Assistant and VLC users run it), shellcheck and
+# systemd-analyze (the install scripts and units in deploy/).
 system-deps:
-	@missing=""; for p in $(APT_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	@missing=""; for t in $(APT_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing with apt-get"; \
 	  sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \

@@ -27,6 +27,10 @@ _FALSE = {"0", "false", "no", "off"}
 class ConfigError(ValueError):
     """A setting that is unknown, missing or out of range; the message says which and what to do."""
 
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
 
 def setting(
     default: Any,
@@ -93,11 +97,18 @@ def load(
     parser = build_parser(cls, prog, description)
     args = parser.parse_args(argv)
     values: dict[str, Any] = {}
+    from_file: dict[str, Any] = {}
     if args.config:
-        values.update(read_toml(Path(args.config), cls))
+        from_file = read_toml(Path(args.config), cls)
+        values.update(from_file)
     values.update(from_env(cls, env))
     values.update({k: v for k, v in vars(args).items() if v is not None and k in _names(cls)})
-    return make(cls, values), args
+    try:
+        return make(cls, values), args
+    except ConfigError as exc:
+        if exc.key in from_file and values[exc.key] is from_file[exc.key]:  # say where in the file
+            raise ConfigError(f"{args.config}{_line_of(Path(args.config), exc.key)}: {exc}", exc.key) from None
+        raise
 
 
 def _names(cls: type) -> set[str]:
@@ -117,12 +128,22 @@ def read_toml(path: Path, cls: type) -> dict[str, Any]:
     known = _names(cls)
     for key, value in data.items():
         if key not in known:
-            match = re.search(rf"^[ \t]*\[?[ \t]*{re.escape(key)}\b", text, re.MULTILINE)
-            line = f" line {text.count(chr(10), 0, match.start()) + 1}:" if match else ""
-            raise ConfigError(f"{path}:{line} unknown setting {key!r}; known settings: {', '.join(sorted(known))}")
+            raise ConfigError(
+                f"{path}{_line_of(path, key)}: unknown setting {key!r}; known settings: {', '.join(sorted(known))}", key
+            )
         if isinstance(value, dict):
             raise ConfigError(f"{path}: {key!r} must be a plain value, not a table")
     return data
+
+
+def _line_of(path: Path, key: str) -> str:
+    """' line N' where ``key`` is set in the file, or '' (for messages)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    match = re.search(rf"^[ \t]*\[?[ \t]*{re.escape(key)}\b", text, re.MULTILINE)
+    return f" line {text.count(chr(10), 0, match.start()) + 1}" if match else ""
 
 
 def from_env(cls: type, env: Mapping[str, str]) -> dict[str, Any]:
@@ -167,12 +188,12 @@ def _check(f: dataclasses.Field[Any], value: Any) -> Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ConfigError(f"{f.name} must be a {kind.__name__}, got {value!r}")
+        raise ConfigError(f"{f.name} must be a {kind.__name__}, got {value!r}", f.name)
     lo, hi, choices = f.metadata["lo"], f.metadata["hi"], f.metadata["choices"]
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ConfigError(f"{f.name} must be between {lo} and {hi}, got {value!r}")
+        raise ConfigError(f"{f.name} must be between {lo} and {hi}, got {value!r}", f.name)
     if choices and value not in choices:
-        raise ConfigError(f"{f.name} must be one of {', '.join(choices)}; got {value!r}")
+        raise ConfigError(f"{f.name} must be one of {', '.join(choices)}; got {value!r}", f.name)
     return value
 
 
@@ -183,6 +204,31 @@ def describe(config: object) -> str:
         value = getattr(config, f.name)
         lines.append(f"{f.name} = {_toml_value(value)}")
     return "\n".join(lines)
+
+
+EXAMPLE_VALUES = {"server_ip": "hub.local", "source": "picamera"}
+
+
+def example(cls: type, program: str) -> str:
+    """An annotated example config: every setting with its help, range and default.
+
+    deploy/*.toml are written by ``python -m common.config deploy/`` and a test keeps them
+    identical to this output, so they always list the real settings.
+    """
+    lines = [
+        f"# {program} settings (TOML). Flags on the command line and CAMNET_<NAME> environment",
+        "# variables override what is set here. Commented-out lines show the defaults.",
+    ]
+    for f in settings_of(cls):
+        meta = f.metadata
+        extra = f" ({meta['lo']:g} to {meta['hi']:g})" if meta["lo"] is not None else ""
+        extra += f" (one of: {', '.join(meta['choices'])})" if meta["choices"] else ""
+        lines += ["", f"# {meta['help']}{extra}"]
+        if meta["required"]:
+            lines.append(f"{f.name} = {_toml_value(EXAMPLE_VALUES.get(f.name, ''))}  # required")
+        else:
+            lines.append(f"#{f.name} = {_toml_value(f.default)}")
+    return "\n".join(lines) + "\n"
 
 
 def _toml_value(value: Any) -> str:
@@ -239,3 +285,11 @@ class SenderConfig:
     timeout: float = setting(1.5, "seconds to wait for the hub's reply before reconnecting", lo=0.1, hi=60)
     loop: bool = setting(False, "restart a video file from the beginning when it ends")
     log_level: str = setting("info", "log verbosity", choices=LOG_LEVELS)
+
+
+if __name__ == "__main__":
+    import sys
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "deploy")
+    (out / "hub.toml").write_text(example(HubConfig, "camnet-hub"))
+    (out / "sender.toml").write_text(example(SenderConfig, "camnet-sender"))
