@@ -121,3 +121,12 @@ def _up(port: int) -> bool:
         return api(port, "/healthz")["status"] == "ok"  # type: ignore[index]
     except OSError:
         return False
+
+
+@pytest.mark.parametrize("module, prog", [("hub.cli", "camnet-hub"), ("client.cli", "camnet-sender")])
+def test_version(module: str, prog: str) -> None:
+    from common import __version__
+
+    proc = start_process([module, "--version"])
+    out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and out.decode().strip() == f"{prog} {__version__}"
