@@ -129,7 +129,7 @@ function onCameras(list) {
       ? "offline · last seen " + new Date(cam.last_seen * 1000).toLocaleTimeString()
       : cam.status === "camera-error" ? "camera error: " + (cam.camera_error || "") : "";
     if (cam.status !== "online") { tile.root.classList.remove("motion"); tile.box.hidden = true; }
-    tile.fps.textContent = cam.fps ? cam.fps.toFixed(1) + " fps" : "";
+    tile.fps.textContent = cam.fps && cam.status === "online" ? cam.fps.toFixed(1) + " fps" : "";
     if (single) tile.details.textContent = describeSender(cam);
   }
   empty.hidden = tiles.size > 0;
