@@ -23,6 +23,7 @@ from client.sender import Sender
 from client.sources import EndOfSource, Source, SourceError, open_source
 from common import __version__, config, protocol
 from common.config import ConfigError, SenderConfig
+from common.rate import RateMeter
 from common.systemd import Notifier
 
 log = logging.getLogger("camnet.sender")
@@ -34,15 +35,14 @@ class Stats:
     def __init__(self) -> None:
         self.sent = 0
         self.dropped = 0  # frames the hub did not accept (away or refused)
-        self._times: list[float] = []
+        self._rate = RateMeter()
 
     def delivered(self, now: float) -> None:
         self.sent += 1
-        self._times = [t for t in self._times[-30:] if now - t < 2.0] + [now]
+        self._rate.tick(now)
 
     def fps(self) -> float:
-        t = self._times
-        return round((len(t) - 1) / (t[-1] - t[0]), 2) if len(t) > 1 and t[-1] > t[0] else 0.0
+        return round(self._rate.rate(), 2)
 
 
 def encode(frame: np.ndarray, width: int, quality: int) -> bytes:

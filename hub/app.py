@@ -33,8 +33,7 @@ class Hub:
         self.failure: str | None = None
         self.started_at = time.time()
         self.cameras = Cameras(config.max_cameras, clock)
-        self.workers: dict[str, CameraWorker] = {}
-        self._workers_lock = threading.Lock()
+        self.workers: dict[str, CameraWorker] = {}  # written only by the receive thread
         self.renderer = Renderer()
         self.montage = Montage(self.cameras, config.offline_after, config.montage_fps, self.stopping)
         self.pool = WorkerPool(config.workers or os.cpu_count() or 2, self.stopping)
@@ -116,8 +115,7 @@ class Hub:
         cfg = self.config
         analyzer = MotionAnalyzer(cfg.frame_count, cfg.accum_weight, cfg.threshold, cfg.motion_width)
         worker = CameraWorker(camera, self.cameras, analyzer)
-        with self._workers_lock:
-            self.workers = {**self.workers, camera.name: worker}
+        self.workers[camera.name] = worker
         log.info("camera %r connected", camera.name)
         return worker
 

@@ -7,7 +7,6 @@ with one hub-wide Condition that wakes the page streams, which watch several cam
 
 from __future__ import annotations
 
-import collections
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from typing import Any
 
 from common.frames import Frame
 from common.protocol import ProtocolError
+from common.rate import RateMeter
 
 ONLINE, OFFLINE, CAMERA_ERROR = "online", "offline", "camera-error"
 
@@ -38,7 +38,7 @@ class Camera:
         self.info: dict[str, Any] = {}
         self.motion_since: float | None = None
         self.motion_seconds = 0.0
-        self._times: collections.deque[float] = collections.deque(maxlen=32)
+        self._rate = RateMeter(clock=clock)
         self.overlay_viewers = 0  # streams that want the overlay burned in (written by the web app)
 
     def heard(self, info: dict[str, Any], camera_error: str | None) -> None:
@@ -52,7 +52,7 @@ class Camera:
     def publish(self, frame: Frame) -> None:
         """Make ``frame`` the latest and wake every viewer waiting for it."""
         now = self._clock()
-        self._times.append(now)
+        self._rate.tick(now)
         if frame.box is not None and self.motion_since is None:
             self.motion_since = now
         elif frame.box is None and self.motion_since is not None:
@@ -81,11 +81,7 @@ class Camera:
 
     def fps(self) -> float:
         """Frames published per second over the last few seconds (0 when stalled)."""
-        times = list(self._times)
-        if len(times) < 2 or self._clock() - times[-1] > 2.0:
-            return 0.0
-        recent = [t for t in times if times[-1] - t <= 2.0]
-        return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-6) if len(recent) > 1 else 0.0
+        return self._rate.rate()
 
     def describe(self, offline_after: float) -> dict[str, Any]:
         """The camera as ``/api/cameras`` and the page show it."""

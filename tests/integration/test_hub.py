@@ -134,7 +134,6 @@ def test_viewers_get_each_frame_once_and_the_same_bytes(hub: Hub, raw_sender: Ra
         assert len(parts) == 15
         assert len(set(parts)) == 15, "a viewer got the same frame twice"
         assert set(parts) <= sent, "viewers get the sender's JPEG bytes untouched"
-    assert results[0][-1] == results[1][-1] == results[2][-1] or len(set(map(len, results))) == 1
 
 
 def test_video_feed_burns_in_the_overlay_once_per_frame_while_watched(hub: Hub, raw_sender: RawSender) -> None:
