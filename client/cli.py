@@ -7,6 +7,7 @@ reopens the camera with backoff; when the hub is away it reconnects and sends fr
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import os
 import signal
@@ -14,6 +15,7 @@ import socket
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 
 import cv2
@@ -56,6 +58,19 @@ def encode(frame: np.ndarray, width: int, quality: int) -> bytes:
     return buf.tobytes()
 
 
+def sender_id(source: str, machine_id_file: str = "/etc/machine-id") -> str:
+    """A stable id for this sender: the same across restarts, different on another machine or
+    for another camera of this one. The hub binds a camera name to it, so a second Pi that
+    kept the default name is refused instead of merging into the first one's feed."""
+    try:
+        with open(machine_id_file, encoding="ascii") as f:
+            machine = f.read().strip()
+    except OSError:
+        machine = ""
+    machine = machine or socket.gethostname() + ":" + str(uuid.getnode())
+    return hashlib.sha256(f"camnet-sender:{machine}:{source}".encode()).hexdigest()[:16]
+
+
 def stream(
     cfg: SenderConfig,
     source: Source,
@@ -63,8 +78,10 @@ def stream(
     stop: threading.Event,
     reopen: Callable[[], Source],
     heartbeat: Callable[[], None] = lambda: None,
+    ident: str | None = None,
 ) -> int:
     """Send frames until ``stop``; returns the exit code (0: stopped or file ended)."""
+    ident = ident or sender_id(cfg.source)
     stats = Stats()
     interval = 1.0 / cfg.fps
     due = time.monotonic()
@@ -79,7 +96,7 @@ def stream(
             return 0
         except SourceError as exc:
             source.close()
-            recovered = _recover_camera(cfg, sender, stop, reopen, str(exc), heartbeat)
+            recovered = _recover_camera(cfg, sender, stop, reopen, str(exc), heartbeat, ident)
             if recovered is None:
                 return 0
             source = recovered
@@ -93,6 +110,7 @@ def stream(
             "width": width,
             "height": height,
             "status": protocol.CAMERA_OK,
+            "id": ident,
         }
         reply = sender.send(protocol.encode(cfg.name, jpeg, info))
         now = time.monotonic()
@@ -103,9 +121,15 @@ def stream(
             stats.dropped += 1
             if reply is not None and not refused_logged:
                 log.warning("hub refused a frame: %s", reply.decode(errors="replace"))
+                if reply.startswith(b"ERROR name-conflict"):
+                    log.error(
+                        "another sender already sends to the hub as %r: give this camera its own name with "
+                        '--name NAME (or name = "NAME" in its config file) and restart it',
+                        cfg.name,
+                    )
                 refused_logged = True
             if reply is None:  # hub away: short capped backoff, then a fresh frame
-                pause(min(1.0, 0.1 * 2 ** min(sender.reconnects, 4)), stop)
+                pause(sender.backoff(), stop)
                 due = time.monotonic()
                 continue
         due = max(due + interval, now)  # never try to catch up on missed frames
@@ -134,27 +158,73 @@ def _recover_camera(
     reopen: Callable[[], Source],
     reason: str,
     heartbeat: Callable[[], None],
+    ident: str,
 ) -> Source | None:
-    """Tell the hub the camera failed, every second, while reopening it with backoff."""
+    """Tell the hub the camera failed, every second, while reopening it with backoff.
+
+    Each reopen runs on a thread of its own: opening a camera or a network stream can block
+    for seconds, and the hub must keep hearing from us meanwhile or it shows us offline.
+    """
     log.error("camera failed: %s; retrying with backoff", reason)
-    delay, retry_at, started = 1.0, time.monotonic() + 1.0, time.monotonic()
     alive = protocol.encode(
-        cfg.name, b"", {"version": __version__, "status": protocol.CAMERA_ERROR, "error": reason[:200]}
+        cfg.name, b"", {"version": __version__, "status": protocol.CAMERA_ERROR, "error": reason[:200], "id": ident}
     )
+    delay, started = 1.0, time.monotonic()
+    retry_at = started + delay
+    attempt: _Reopen | None = None
     while not stop.is_set():
         heartbeat()
         sender.send(alive)
-        if time.monotonic() >= retry_at:
-            try:
-                source = reopen()
+        if attempt is None and time.monotonic() >= retry_at:
+            attempt = _Reopen(reopen)
+        elif attempt is not None and attempt.done.is_set():
+            if attempt.source is not None:
                 log.info("camera back after %.0f s", time.monotonic() - started)
-                return source
-            except SourceError as exc:
-                delay = min(delay * 2, 30.0)
-                retry_at = time.monotonic() + delay
-                log.debug("camera still failing: %s; next try in %.0f s", exc, delay)
+                return attempt.source
+            delay = min(delay * 2, 30.0)
+            retry_at = time.monotonic() + delay
+            log.debug("camera still failing: %s; next try in %.0f s", attempt.error, delay)
+            attempt = None
         stop.wait(1.0)
+    if attempt is not None:
+        attempt.abandon()
     return None
+
+
+class _Reopen(threading.Thread):
+    """One try at reopening the camera, off the heartbeat loop."""
+
+    def __init__(self, reopen: Callable[[], Source]) -> None:
+        super().__init__(name="reopen", daemon=True)
+        self._reopen = reopen
+        self._lock = threading.Lock()
+        self._abandoned = False
+        self.done = threading.Event()
+        self.source: Source | None = None
+        self.error = ""
+        self.start()
+
+    def run(self) -> None:
+        try:
+            source = self._reopen()
+        except SourceError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # a bug in a source must not end the sender's retries
+            self.error = repr(exc)
+        else:
+            with self._lock:
+                if self._abandoned:
+                    source.close()
+                else:
+                    self.source = source
+        self.done.set()
+
+    def abandon(self) -> None:
+        """The sender is stopping: close the source if it opens after all."""
+        with self._lock:
+            self._abandoned = True
+            if self.source is not None:
+                self.source.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

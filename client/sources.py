@@ -41,7 +41,7 @@ def open_source(spec: str, width: int, fps: float, loop: bool) -> Source:
     if spec == "synthetic" or spec.startswith("synthetic:"):
         return SyntheticSource(width or 640, moving=spec != "synthetic:still")
     if spec == "picamera":
-        return PiCameraSource(width or 640, fps)
+        return PiCameraSource(width, fps)
     if spec.isdigit() or spec.startswith("/dev/video"):
         return LiveSource(int(spec) if spec.isdigit() else spec, "usb")
     if spec.split("://", 1)[0] in ("rtsp", "rtsps", "http", "https", "rtmp", "udp", "tcp"):
@@ -125,66 +125,115 @@ class FileSource:
 
 
 class LiveSource:
-    """A USB camera or a network stream. A thread keeps reading so ``read()`` always gets the
-    newest frame, never one that waited in the driver's buffers."""
+    """A USB camera or a network stream. One thread, ``grab``, owns the ``VideoCapture``: it
+    opens it, reads it and releases it, so the capture is never used by two threads (OpenCV's
+    is not thread-safe: releasing it under a blocked ``read()`` can crash the process).
+    ``read()`` takes the newest frame, never one that waited in the driver's buffers.
+
+    Network streams are opened and read with timeouts (FFmpeg's), so a camera that stops
+    answering fails within ``TIMEOUT`` seconds and its grab thread ends by itself.
+    """
 
     kind = "usb"
     STALL = 5.0  # seconds without a frame before the camera counts as failed
+    TIMEOUT = 5.0  # seconds FFmpeg may block opening or reading a network stream
 
     def __init__(self, target: int | str, kind: str) -> None:
         self.kind = kind
         self.target = target
-        self.cap = cv2.VideoCapture(target)
-        if not self.cap.isOpened():
-            raise SourceError(
-                f"cannot open {kind} source {target!r}: no such camera, no permission "
-                "(is the user in the 'video' group?) or the stream is unreachable"
-            )
         self._cond = threading.Condition()
+        self._opened: bool | None = None  # None while opening
         self._frame: np.ndarray | None = None
         self._fresh = False
         self._failed: str | None = None
         self._running = True
         self._thread = threading.Thread(target=self._grab, name="grab", daemon=True)
         self._thread.start()
+        with self._cond:
+            self._cond.wait_for(lambda: self._opened is not None, self.TIMEOUT + 2.0)
+            opened = self._opened
+        if not opened:
+            self._running = False  # a late open is released by the grab thread itself
+            raise SourceError(
+                self._failed
+                if opened is False and self._failed
+                else f"cannot open {kind} source {target!r}: it did not answer within {self.TIMEOUT + 2:.0f} s"
+            )
+
+    def _open(self) -> cv2.VideoCapture:
+        if isinstance(self.target, str) and "://" in self.target:
+            ms = int(self.TIMEOUT * 1000)
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
+            return cv2.VideoCapture(self.target, cv2.CAP_FFMPEG, params)
+        return cv2.VideoCapture(self.target)
 
     def _grab(self) -> None:
-        while self._running:
-            ok, frame = self.cap.read()
+        cap = None
+        try:
+            cap = self._open()
             with self._cond:
-                if not ok:
-                    self._failed = f"{self.kind} source {self.target!r} stopped giving frames"
+                self._opened = cap.isOpened()
+                if not self._opened:
+                    self._failed = (
+                        f"cannot open {self.kind} source {self.target!r}: no such camera, no permission "
+                        "(is the user in the 'video' group?) or the stream is unreachable"
+                    )
+                self._cond.notify_all()
+            while self._running and self._opened:
+                ok, frame = cap.read()
+                with self._cond:
+                    if not ok:
+                        self._failed = f"{self.kind} source {self.target!r} stopped giving frames"
+                        return
+                    self._frame, self._fresh = frame, True
                     self._cond.notify_all()
-                    return
-                self._frame, self._fresh = frame, True
+        except Exception as exc:  # an OpenCV error must reach read(), not end the thread unseen
+            log.error("reading %s source %r failed: %r", self.kind, self.target, exc)
+            with self._cond:
+                self._failed = f"{self.kind} source {self.target!r} failed: {exc!r}"
+                self._opened = bool(self._opened)
+                self._cond.notify_all()
+        finally:
+            if cap is not None:
+                cap.release()
+            with self._cond:
+                self._running = False
+                if self._failed is None:
+                    self._failed = f"{self.kind} source {self.target!r} was closed"
                 self._cond.notify_all()
 
     def read(self) -> np.ndarray:
         with self._cond:
-            self._cond.wait_for(lambda: self._fresh or self._failed is not None, self.STALL)
+            self._cond.wait_for(lambda: self._fresh or not self._running, self.STALL)
+            if self._fresh and self._frame is not None:
+                self._fresh = False
+                return self._frame
             if self._failed:
                 raise SourceError(self._failed)
-            if not self._fresh or self._frame is None:
-                raise SourceError(f"{self.kind} source {self.target!r} gave no frame for {self.STALL:.0f} s")
-            self._fresh = False
-            return self._frame
+            raise SourceError(f"{self.kind} source {self.target!r} gave no frame for {self.STALL:.0f} s")
 
     def close(self) -> None:
-        self._running = False
-        self._thread.join(timeout=2.0)
-        self.cap.release()
+        """Ask the grab thread to stop; it releases the capture once its read returns."""
+        with self._cond:
+            self._running = False
+        self._thread.join(timeout=1.0)
 
 
 class PiCameraSource:
     """The Raspberry Pi camera module through picamera2 (installed from apt on the Pi).
 
-    Captures straight at the wanted size in "RGB888", which picamera2 lays out as B, G, R
-    bytes: OpenCV's order, so frames go to the JPEG encoder without conversion.
+    picamera2 names formats by their little-endian word order, so per its manual "RGB888"
+    arrays hold B, G, R bytes (OpenCV's order: no conversion), "XRGB8888" B, G, R, 255 and
+    "XBGR8888" R, G, B, 255. The default is "RGB888" at the wanted size; width 0 keeps
+    picamera2's default video size.
     """
 
     kind = "picamera"
+    FORMATS = ("RGB888", "XRGB8888", "XBGR8888")
 
-    def __init__(self, width: int, fps: float) -> None:
+    def __init__(self, width: int, fps: float, pixel_format: str = "RGB888") -> None:
+        if pixel_format not in self.FORMATS:
+            raise SourceError(f"Pi camera format {pixel_format!r} is not one of {', '.join(self.FORMATS)}")
         try:
             from picamera2 import Picamera2
         except ImportError:
@@ -193,12 +242,13 @@ class PiCameraSource:
                 "'sudo apt install python3-picamera2' and create the venv with "
                 "--system-site-packages"
             ) from None
-        size = (width, (width * 3 // 4) & ~1)
+        self.format = pixel_format
+        main: dict[str, object] = {"format": pixel_format}
+        if width:
+            main["size"] = (width, (width * 3 // 4) & ~1)
         try:
             self.camera = Picamera2()
-            config = self.camera.create_video_configuration(
-                main={"size": size, "format": "RGB888"}, controls={"FrameRate": float(fps)}
-            )
+            config = self.camera.create_video_configuration(main=main, controls={"FrameRate": float(fps)})
             self.camera.configure(config)
             self.camera.start()
         except Exception as exc:  # picamera2 raises IndexError, RuntimeError... when no camera
@@ -209,7 +259,11 @@ class PiCameraSource:
             frame = self.camera.capture_array("main")
         except Exception as exc:
             raise SourceError(f"Pi camera capture failed: {exc!r}") from None
-        return frame[:, :, :3] if frame.ndim == 3 and frame.shape[2] == 4 else frame  # type: ignore[no-any-return]
+        if frame.ndim == 3 and frame.shape[2] == 4:
+            if self.format == "XBGR8888":  # R, G, B, 255
+                return cv2.cvtColor(frame, cv2.COLOR_RGBA2BGR)
+            return np.ascontiguousarray(frame[:, :, :3])  # B, G, R, 255
+        return frame  # type: ignore[no-any-return]
 
     def close(self) -> None:
         try:

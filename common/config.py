@@ -41,9 +41,14 @@ def setting(
     hi: float | None = None,
     choices: Sequence[str] | None = None,
     required: bool = False,
+    shown: str | None = None,
 ) -> Any:
-    """Declare one setting: a dataclass field whose metadata drives flags, files and checks."""
-    meta = {"help": help, "short": short, "lo": lo, "hi": hi, "choices": choices, "required": required}
+    """Declare one setting: a dataclass field whose metadata drives flags, files and checks.
+
+    ``shown`` replaces the default in the help when the stored default is only a marker
+    (the sender's name is "" and means "the host name").
+    """
+    meta = {"help": help, "short": short, "lo": lo, "hi": hi, "choices": choices, "required": required, "shown": shown}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -61,30 +66,65 @@ def flag_of(f: dataclasses.Field[Any]) -> str:
     return "--" + f.name.replace("_", "-")
 
 
+def _range_text(f: dataclasses.Field[Any]) -> str:
+    lo, hi = f.metadata["lo"], f.metadata["hi"]
+    return f"{_num(lo)} to {_num(hi)}" if lo is not None and hi is not None else ""
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def help_of(f: dataclasses.Field[Any]) -> str:
+    """One flag's help: what it does, then its default, range and environment variable."""
+    meta = f.metadata
+    facts = []
+    if meta["required"]:
+        facts.append("required")
+    elif meta["shown"] is not None:
+        facts.append(f"default: {meta['shown']}")
+    else:
+        facts.append(f"default: {_toml_value(f.default)}")
+    if _range_text(f):
+        facts.append(_range_text(f))
+    facts.append(f"env {ENV_PREFIX}{f.name.upper()}")
+    return f"{meta['help']} ({'; '.join(facts)})".replace("%", "%%")
+
+
+PRECEDENCE = (
+    "Every setting can also be given in a TOML file (--config FILE, keys named like the flags "
+    f"with '_') or as an environment variable {ENV_PREFIX}<NAME>. Later wins: defaults, then the "
+    "file, then the environment, then these flags."
+)
+
+
 def build_parser(cls: type, prog: str, description: str) -> argparse.ArgumentParser:
     """An argparse parser with one flag per setting (defaults stay None to see what was given)."""
-    parser = argparse.ArgumentParser(
-        prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
+    parser = argparse.ArgumentParser(prog=prog, description=description, epilog=PRECEDENCE)
+    required = parser.add_argument_group("required (as a flag, in the --config file or the environment)")
+    optional = parser.add_argument_group("settings")
     for f in settings_of(cls):
         names = [flag_of(f)] + ([f.metadata["short"]] if f.metadata["short"] else [])
         kind = _type_of(f)
-        help_text = f.metadata["help"] + ("" if f.metadata["required"] else f" (default: {f.default!r})")
+        group = required if f.metadata["required"] else optional
         if kind is bool:
-            parser.add_argument(
-                *names, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            group.add_argument(
+                *names, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_of(f)
             )
-        else:
-            parser.add_argument(
-                *names,
-                dest=f.name,
-                type=kind,
-                default=None,
-                metavar=f.name.upper(),
-                choices=f.metadata["choices"],
-                help=help_text,
-            )
-    parser.add_argument("--config", metavar="FILE", help="TOML file with the settings above (flags win)")
+            continue
+        choices = f.metadata["choices"]
+        group.add_argument(
+            *names,
+            dest=f.name,
+            type=str.lower if choices else kind,
+            default=None,
+            metavar="{" + ",".join(choices) + "}" if choices else f.name.upper(),
+            choices=choices,
+            help=help_of(f),
+        )
+    parser.add_argument(
+        "--config", metavar="FILE", help="TOML file with any of the settings below (flags and environment win)"
+    )
     parser.add_argument("--check-config", action="store_true", help="validate the settings, print them and exit")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -170,16 +210,12 @@ def _convert(f: dataclasses.Field[Any], raw: str, where: str) -> Any:
 
 def make(cls: type[T], values: Mapping[str, Any]) -> T:
     """Build the config object, checking each value's type, range and presence."""
-    checked: dict[str, Any] = {}
-    for f in settings_of(cls):
-        if f.name not in values:
-            if f.metadata["required"]:
-                raise ConfigError(
-                    f"{f.name} is required: pass {flag_of(f)}, set {f.name} in the config file "
-                    f"or {ENV_PREFIX}{f.name.upper()}"
-                )
-            continue
-        checked[f.name] = _check(f, values[f.name])
+    missing = [f for f in settings_of(cls) if f.metadata["required"] and f.name not in values]
+    if missing:  # name them all at once: a user should not fix one and meet the next
+        what = " and ".join(f.name for f in missing)
+        how = "; ".join(f"{flag_of(f)}, {f.name} in the config file or {ENV_PREFIX}{f.name.upper()}" for f in missing)
+        raise ConfigError(f"{what} {'is' if len(missing) == 1 else 'are'} required: pass {how}", missing[0].name)
+    checked = {f.name: _check(f, values[f.name]) for f in settings_of(cls) if f.name in values}
     return cls(**checked)
 
 
@@ -190,6 +226,8 @@ def _check(f: dataclasses.Field[Any], value: Any) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(f"{f.name} must be a {kind.__name__}, got {value!r}", f.name)
     lo, hi, choices = f.metadata["lo"], f.metadata["hi"], f.metadata["choices"]
+    if choices and isinstance(value, str):
+        value = value.lower()  # INFO and info alike, from a file or the environment too
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ConfigError(f"{f.name} must be between {lo} and {hi}, got {value!r}", f.name)
     if choices and value not in choices:
@@ -209,7 +247,7 @@ def describe(config: object) -> str:
 EXAMPLE_VALUES = {"server_ip": "hub.local", "source": "picamera"}
 
 
-def example(cls: type, program: str) -> str:
+def example(cls: type, program: str, values: Mapping[str, Any] | None = None) -> str:
     """An annotated example config: every setting with its help, range and default.
 
     deploy/*.toml are written by ``python -m common.config deploy/`` and a test keeps them
@@ -219,12 +257,16 @@ def example(cls: type, program: str) -> str:
         f"# {program} settings (TOML). Flags on the command line and CAMNET_<NAME> environment",
         "# variables override what is set here. Commented-out lines show the defaults.",
     ]
+    given = dict(values or {})
     for f in settings_of(cls):
         meta = f.metadata
-        extra = f" ({meta['lo']:g} to {meta['hi']:g})" if meta["lo"] is not None else ""
+        extra = f" ({_range_text(f)})" if _range_text(f) else ""
         extra += f" (one of: {', '.join(meta['choices'])})" if meta["choices"] else ""
+        extra += f" (default: {meta['shown']})" if meta["shown"] else ""
         lines += ["", f"# {meta['help']}{extra}"]
-        if meta["required"]:
+        if f.name in given:
+            lines.append(f"{f.name} = {_toml_value(given.pop(f.name))}")
+        elif meta["required"]:
             lines.append(f"{f.name} = {_toml_value(EXAMPLE_VALUES.get(f.name, ''))}  # required")
         else:
             lines.append(f"#{f.name} = {_toml_value(f.default)}")
@@ -232,11 +274,33 @@ def example(cls: type, program: str) -> str:
 
 
 def _toml_value(value: Any) -> str:
+    """A TOML literal for a setting's value; strings escaped so that any text round-trips."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        out = []
+        for ch in value:
+            if ch in '"\\':
+                out.append("\\" + ch)
+            elif ord(ch) < 0x20 or ord(ch) == 0x7F:  # TOML forbids raw control characters
+                out.append(f"\\u{ord(ch):04x}")
+            else:
+                out.append(ch)
+        return '"' + "".join(out) + '"'
     return repr(value)
+
+
+def example_with(cls: type, program: str, pairs: Sequence[str]) -> str:
+    """The example config with ``key=value`` pairs set, each converted and checked like an
+    environment variable, so the install scripts never write a file that does not load."""
+    fields = {f.name: f for f in settings_of(cls)}
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or key not in fields:
+            raise ConfigError(f"cannot set {pair!r}: expected KEY=VALUE with KEY one of {', '.join(fields)}", key)
+        values[key] = _check(fields[key], _convert(fields[key], raw, f"setting {key}"))
+    return example(cls, program, values)
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -246,8 +310,10 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 class HubConfig:
     """Settings of ``camnet-hub``."""
 
-    ip: str = setting("0.0.0.0", "address the web page listens on (0.0.0.0: every interface)", short="-i")
-    port: int = setting(8000, "HTTP port of the web page and streams", short="-o", lo=1, hi=65535)
+    ip: str = setting(
+        "0.0.0.0", "address the web page and the ZeroMQ port listen on (0.0.0.0: every interface)", short="-i"
+    )
+    port: int = setting(8000, "HTTP port of the web page and streams (0: any free port)", short="-o", lo=0, hi=65535)
     zmq_port: int = setting(5555, "ZeroMQ port the senders connect to (imagezmq's default)", lo=1, hi=65535)
     frame_count: int = setting(
         32, "frames used to build each camera's background model before detecting", short="-f", lo=1, hi=10000
@@ -257,7 +323,15 @@ class HubConfig:
     motion_width: int = setting(320, "frames are analysed at about this width (JPEG scaled decode)", lo=80, hi=4096)
     workers: int = setting(0, "threads that analyse frames (0: one per CPU core)", lo=0, hi=64)
     offline_after: float = setting(5.0, "seconds without a message before a camera shows offline", lo=0.5, hi=3600)
-    max_cameras: int = setting(64, "most cameras the hub tracks; messages naming more are refused", lo=1, hi=1024)
+    forget_after: float = setting(
+        7 * 86400.0,
+        "seconds offline after which a camera is dropped from the hub (0: never)",
+        lo=0,
+        hi=10 * 365 * 86400.0,
+    )
+    max_cameras: int = setting(
+        64, "most cameras the hub tracks; past it the longest-offline one is dropped", lo=1, hi=1024
+    )
     max_frame_bytes: int = setting(8_000_000, "largest frame accepted from a sender, in bytes", lo=1024, hi=100_000_000)
     max_streams: int = setting(200, "most concurrent video streams; more get HTTP 503", lo=1, hi=2000)
     viewer_timeout: float = setting(
@@ -278,8 +352,14 @@ class SenderConfig:
         "picamera, a device index or path (0, /dev/video0), a video file, an rtsp:// or http:// URL, or synthetic",
         required=True,
     )
-    name: str = setting("", "camera name shown on the hub (default: this machine's host name)")
-    width: int = setting(640, "frame width sent; height keeps the aspect ratio (0: as captured)", lo=0, hi=8192)
+    name: str = setting("", "camera name shown on the hub; give each camera its own", shown="this machine's host name")
+    width: int = setting(
+        640,
+        "frame width sent; height keeps the aspect ratio (0: as captured; the Pi camera then uses its "
+        "default video size, the synthetic scene is 640 wide)",
+        lo=0,
+        hi=8192,
+    )
     fps: float = setting(15.0, "most frames sent per second", lo=0.1, hi=240)
     quality: int = setting(85, "JPEG quality", lo=10, hi=100)
     timeout: float = setting(1.5, "seconds to wait for the hub's reply before reconnecting", lo=0.1, hi=60)
@@ -287,9 +367,27 @@ class SenderConfig:
     log_level: str = setting("info", "log verbosity", choices=LOG_LEVELS)
 
 
+def _main(argv: Sequence[str]) -> int:
+    """``python -m common.config [DIR]`` writes the examples into DIR (default deploy/);
+    ``python -m common.config hub|sender KEY=VALUE...`` prints an example with values set."""
+    import sys
+
+    programs = {"hub": (HubConfig, "camnet-hub"), "sender": (SenderConfig, "camnet-sender")}
+    if argv and argv[0] in programs:
+        cls, program = programs[argv[0]]
+        try:
+            sys.stdout.write(example_with(cls, program, argv[1:]))
+        except ConfigError as exc:
+            print(f"{program} settings: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    out = Path(argv[0] if argv else "deploy")
+    for name, (cls, program) in programs.items():
+        (out / f"{name}.toml").write_text(example(cls, program))
+    return 0
+
+
 if __name__ == "__main__":
     import sys
 
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "deploy")
-    (out / "hub.toml").write_text(example(HubConfig, "camnet-hub"))
-    (out / "sender.toml").write_text(example(SenderConfig, "camnet-sender"))
+    sys.exit(_main(sys.argv[1:]))

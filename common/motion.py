@@ -69,8 +69,13 @@ class MotionAnalyzer:
 
     Frames are analysed as small grayscale images (about ``motion_width`` pixels wide, the
     seed used 400) and boxes are scaled back to the source frame's pixels. The first
-    ``frame_count`` frames only build the background model, as in the seed.
+    ``frame_count`` frames only build the background model, as in the seed. A frame of
+    another size is skipped; only when ``RESIZE_AFTER`` frames in a row keep the new size
+    is the model rebuilt for it (counted in ``resets``), so a stray frame cannot keep
+    detection in warm-up for good.
     """
+
+    RESIZE_AFTER = 5
 
     def __init__(
         self, frame_count: int = 32, accum_weight: float = 0.1, threshold: int = 25, motion_width: int = 320
@@ -80,7 +85,9 @@ class MotionAnalyzer:
         self.motion_width = motion_width
         self.detector = SingleMotionDetector(accum_weight)
         self.total = 0
+        self.resets = 0  # times a lasting change of frame size rebuilt the model
         self._size: tuple[int, int] | None = None
+        self._other: tuple[tuple[int, int], int] | None = None  # another size seen, how often in a row
 
     def gray_from_jpeg(self, jpeg: bytes, width: int) -> np.ndarray | None:
         """Decode a JPEG straight to small grayscale; None if it does not decode."""
@@ -100,9 +107,17 @@ class MotionAnalyzer:
     def analyze(self, gray: np.ndarray, width: int, height: int) -> Box | None:
         """Feed one small grayscale frame; return the motion box in source pixels, or None."""
         size = (gray.shape[1], gray.shape[0])
-        if size != self._size:  # resolution changed: the old background no longer fits
-            self.reset()
+        if self._size is None:
             self._size = size
+        elif size != self._size:
+            seen = self._other[1] + 1 if self._other and self._other[0] == size else 1
+            self._other = (size, seen)
+            if seen < self.RESIZE_AFTER:
+                return None  # the background does not fit this frame: skip it
+            self.reset()  # the new size lasts: rebuild the model for it
+            self.resets += 1
+            self._size = size
+        self._other = None
         gray = cv2.sepFilter2D(gray, -1, _GAUSS_7, _GAUSS_7)
         box = None
         if self.total > self.frame_count:

@@ -6,7 +6,8 @@ imagezmq sends every frame as two ZeroMQ message parts:
 * ``send_image``: ``{"msg": NAME, "dtype": "uint8", "shape": [H, W, 3]}``, then raw pixels.
 
 camnet's sender uses the ``send_jpg`` form and adds one key, ``"camnet"``, holding what the
-hub shows about the camera (sender version, source, fps, camera errors). A stock
+hub shows about the camera (sender version, source, fps, camera errors) and the sender's
+stable ``id``, which binds a camera name to one sender. A stock
 ``imagezmq.ImageHub`` ignores that key, and the hub treats a message without it as a stock
 sender's, so both directions interoperate. The hub answers every message with ``b"OK"``, or
 with ``b"ERROR <kind>: <reason>"`` when it drops the message.
@@ -26,7 +27,7 @@ NAME_MAX = 64
 CAMERA_OK = "ok"
 CAMERA_ERROR = "camera-error"
 # Keys of the "camnet" object a sender may send, with their types and size limits.
-_INFO_STR = {"version": 32, "source": 32, "error": 200, "status": 16}
+_INFO_STR = {"version": 32, "source": 32, "error": 200, "status": 16, "id": 64}
 _INFO_NUM = ("fps", "dropped", "width", "height")
 # JPEG start-of-frame markers (baseline, progressive, lossless...) carry the image size.
 _SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
@@ -56,6 +57,12 @@ class Message:
     width: int = 0
     height: int = 0
     info: dict[str, Any] = field(default_factory=dict)
+    received: float = 0.0  # wall-clock time the hub received it
+
+    @property
+    def sender_id(self) -> str | None:
+        """The camnet sender's stable id; None for a stock imagezmq sender."""
+        return self.info.get("id") or None
 
     @property
     def camera_error(self) -> str | None:
@@ -94,7 +101,8 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
     n = len(data)
     if n < 4 or data[0] != 0xFF or data[1] != 0xD8:
         raise ProtocolError("not-jpeg", "payload is not a JPEG (no FFD8 start marker)")
-    if data.rfind(b"\xff\xd9", max(0, n - 64)) < 0:
+    # Some encoders pad after the end marker, so look for it anywhere (the size is bounded).
+    if data.rfind(b"\xff\xd9", 2) < 0:
         raise ProtocolError("not-jpeg", "JPEG is truncated (no FFD9 end marker)")
     i = 2
     while i + 4 <= n:
@@ -117,7 +125,7 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
     raise ProtocolError("not-jpeg", "JPEG has no readable frame header (SOF marker)")
 
 
-def parse(parts: list[bytes], max_bytes: int, max_pixels: int = 4096 * 4096) -> Message:
+def parse(parts: list[bytes], max_bytes: int, max_pixels: int = 4096 * 4096, received: float = 0.0) -> Message:
     """Turn the parts of one received ZeroMQ message into a Message, or raise ProtocolError.
 
     Checks everything that can be checked without decoding the image: the number of parts,
@@ -142,14 +150,14 @@ def parse(parts: list[bytes], max_bytes: int, max_pixels: int = 4096 * 4096) -> 
     if len(payload) > max_bytes:
         raise ProtocolError("too-large", f"frame is {len(payload)} bytes; the hub accepts at most {max_bytes}")
     if info.get("status") == CAMERA_ERROR and not payload:
-        return Message(name, info=info)
+        return Message(name, info=info, received=received)
     if "dtype" in meta or "shape" in meta:
         pixels = _parse_array(meta, payload, max_pixels)
-        return Message(name, pixels=pixels, width=pixels.shape[1], height=pixels.shape[0], info=info)
+        return Message(name, pixels=pixels, width=pixels.shape[1], height=pixels.shape[0], info=info, received=received)
     width, height = jpeg_size(payload)
     if width * height > max_pixels:
         raise ProtocolError("too-large", f"JPEG is {width}x{height}; the hub accepts at most {max_pixels} pixels")
-    return Message(name, jpeg=bytes(payload), width=width, height=height, info=info)
+    return Message(name, jpeg=bytes(payload), width=width, height=height, info=info, received=received)
 
 
 def _parse_info(raw: object) -> dict[str, Any]:

@@ -23,7 +23,7 @@ apt_install python3 python3-venv
 ensure_user none
 ensure_venv plain
 run "$PREFIX/venv/bin/pip" install --quiet --upgrade "${REPO}[hub]"
-install_config "$CONF_DIR/hub.toml" "$REPO/deploy/hub.toml" "port=$PORT" "zmq_port=$ZMQ_PORT"
+install_config "$CONF_DIR/hub.toml" hub "port=$PORT" "zmq_port=$ZMQ_PORT"
 if [ "$DRY_RUN" -eq 0 ]; then run "$PREFIX/venv/bin/camnet-hub" --config "$CONF_DIR/hub.toml" --check-config; fi
 install_unit camnet-hub.service camnet-hub.service
 

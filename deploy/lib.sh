@@ -52,23 +52,21 @@ ensure_venv() {  # ensure_venv plain|system (system: sees apt's Python packages,
   fi
 }
 
-install_config() {  # install_config TARGET EXAMPLE [key=value ...]: keeps an existing file
-  local target=$1 example=$2
+install_config() {  # install_config TARGET hub|sender [key=value ...]: keeps an existing file
+  # The file is the annotated example with the values set, written by camnet's own settings
+  # code: every value is converted, range-checked and escaped as TOML (a camera URL with & or
+  # \ stays intact), and a bad one stops the install with a message naming the setting.
+  local target=$1 program=$2
   shift 2
   if [ -f "$target" ]; then
     echo "= keeping existing $target"
     return
   fi
   run mkdir -p "$(dirname "$target")"
-  echo "+ write $target from $example with: $*"
+  echo "+ write $target ($program settings) with: $*"
   if [ "$DRY_RUN" -eq 0 ]; then
     local text
-    text=$(cat "$example")
-    for pair in "$@"; do
-      local key=${pair%%=*} value=${pair#*=}
-      if ! [[ $value =~ ^[0-9]+(\.[0-9]+)?$ ]]; then value="\"${value//\"/\\\"}\""; fi  # strings quoted
-      text=$(printf '%s\n' "$text" | sed -E "s|^#?${key} = .*|${key} = ${value//|/\\|}|")
-    done
+    text=$(PYTHONPATH="$REPO" python3 -m common.config "$program" "$@") || exit 2
     printf '%s\n' "$text" >"$target"
     chmod 644 "$target"
   fi

@@ -27,15 +27,17 @@ log = logging.getLogger(__name__)
 class Hub:
     """The running hub. ``start()`` reads as a table of contents; ``stop()`` undoes it."""
 
+    STUCK_AFTER = 5.0  # seconds without a receive-loop turn before the hub counts as wedged
+
     def __init__(self, config: HubConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.stopping = threading.Event()
         self.failure: str | None = None
         self.started_at = time.time()
-        self.cameras = Cameras(config.max_cameras, clock)
+        self.cameras = Cameras(config.max_cameras, config.offline_after, config.forget_after, clock)
         self.workers: dict[str, CameraWorker] = {}  # written only by the receive thread
         self.renderer = Renderer()
-        self.montage = Montage(self.cameras, config.offline_after, config.montage_fps, self.stopping)
+        self.montage = Montage(self.cameras, config.montage_fps, self.stopping)
         self.pool = WorkerPool(config.workers or os.cpu_count() or 2, self.stopping)
         self.receiver = Receiver(
             f"tcp://{_zmq_host(config.ip)}:{config.zmq_port}", self.route, self.stopping, config.max_frame_bytes
@@ -53,12 +55,17 @@ class Hub:
         self.pool.start()
         self._spawn("recv", self.receiver.run)
         self._spawn("web", self.web.serve)
+        self._spawn("sweep", self._sweep)
         log.info(
             "hub receiving on tcp port %d, serving http://%s:%d/", self.config.zmq_port, self.config.ip, self.web.port
         )
 
     def stop(self) -> None:
-        """Stop serving, then receiving, then analysing; wake every waiting viewer first."""
+        """Stop serving, then receiving, then analysing; wake every waiting viewer first.
+
+        Takes about a second whatever the viewers do: the web server closes the sockets of
+        viewers that stopped reading instead of waiting out their write timeout.
+        """
         self.stopping.set()
         self.cameras.wake_all()
         self.web.stop()
@@ -89,7 +96,7 @@ class Hub:
         if dead:
             return f"thread {', '.join(dead)} is not running"
         stuck = time.monotonic() - self.receiver.last_loop
-        return f"the receive loop has not run for {stuck:.0f} s" if stuck > 5 else None
+        return f"the receive loop has not run for {stuck:.0f} s" if stuck > self.STUCK_AFTER else None
 
     def fail(self, reason: str) -> None:
         """Record why the hub cannot go on and make it stop (a half-alive hub is worse)."""
@@ -101,23 +108,30 @@ class Hub:
     def route(self, message: Message) -> None:
         """Called by the receiver for each valid message: note the camera, pass the frame on."""
         camera, _ = self.cameras.get_or_add(message.name)
+        camera.claim(message.sender_id)  # raises for a second sender under a name in use
         camera.heard(message.info, message.camera_error)
         if message.jpeg is None and message.pixels is None:
-            self.cameras.bump()  # a camera-error heartbeat: the page shows the new status
-            return
+            return  # a camera-error heartbeat
         camera.received += 1
         worker = self.workers.get(message.name)
-        if worker is None:
+        if worker is None or worker.camera is not camera:  # new, or forgotten and back
             worker = self._add_worker(camera)
         self.pool.offer(worker, message)
 
     def _add_worker(self, camera: Camera) -> CameraWorker:
+        # Drop the workers of forgotten cameras: junk names must not pile up motion models.
+        self.workers = {n: w for n, w in self.workers.items() if self.cameras.get(n) is w.camera}
         cfg = self.config
         analyzer = MotionAnalyzer(cfg.frame_count, cfg.accum_weight, cfg.threshold, cfg.motion_width)
-        worker = CameraWorker(camera, self.cameras, analyzer)
+        worker = CameraWorker(camera, analyzer)
         self.workers[camera.name] = worker
         log.info("camera %r connected", camera.name)
         return worker
+
+    def _sweep(self) -> None:
+        """Once a second: forget cameras offline for longer than forget_after."""
+        while not self.stopping.wait(1.0):
+            self.cameras.sweep()
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         def guarded() -> None:

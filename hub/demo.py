@@ -12,7 +12,11 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="camnet-demo", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="camnet-demo",
+        description="Start a camnet hub and synthetic cameras as real processes on this machine (loopback "
+        "only), print the page's URL, and stop them all on Ctrl-C.",
+    )
     parser.add_argument("--port", type=int, default=8000, help="HTTP port of the hub (default: 8000)")
     parser.add_argument("--zmq-port", type=int, default=5555, help="ZeroMQ port (default: 5555)")
     parser.add_argument("--cameras", type=int, default=4, help="synthetic cameras to start (default: 4)")

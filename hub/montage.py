@@ -39,11 +39,8 @@ def layout(count: int, max_width: int = 1920) -> tuple[int, int, int]:
 class Montage:
     """Composes the montage while anyone watches it; viewers wait for a newer image."""
 
-    def __init__(
-        self, cameras: Cameras, offline_after: float, fps: float, stop: threading.Event, quality: int = 75
-    ) -> None:
+    def __init__(self, cameras: Cameras, fps: float, stop: threading.Event, quality: int = 75) -> None:
         self.cameras = cameras
-        self.offline_after = offline_after
         self.interval = 1.0 / fps
         self.stop = stop
         self.quality = quality
@@ -109,7 +106,7 @@ class Montage:
 
     def _tile(self, camera: Camera, width: int, height: int) -> np.ndarray:
         frame = camera.frame
-        status = camera.status(self.offline_after)
+        status = camera.status()
         key = (frame.seq if frame else 0, status)
         cached = self._tiles.get(camera.name)
         if cached is not None and cached[0] == key and cached[1].shape[:2] == (height, width):

@@ -7,14 +7,19 @@ whatever the number of viewers: the analysis thread renders it while someone wat
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import datetime
+import logging
+import threading
 
 import cv2
 import numpy as np
 
 from common.frames import Frame
+from common.throttle import Throttle
 
+log = logging.getLogger(__name__)
 RED = (0, 0, 255)
 
 
@@ -43,17 +48,48 @@ def burn_in(frame: Frame, quality: int = 80) -> bytes:
 
 class Renderer:
     """Renders overlays asked for outside the analysis threads (a viewer's first frame, a
-    silent camera's keep-alive, a snapshot) on one thread of its own.
+    silent camera's keep-alive, a snapshot) on one thread of its own, each frame at most once.
 
     OpenCV keeps megabytes of per-thread buffers for the lifetime of any thread that calls
-    it; calling it from the web server's hundreds of threads cost about 4 MB per viewer.
+    it; calling it from the web server's hundreds of threads cost about 4 MB per viewer. The
+    last render of each camera is kept, so a hundred viewers of a silent camera, or a client
+    polling ``/snapshot?overlay=1``, cost one render per frame, not one per request.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float = 10.0, keep: int = 256) -> None:
+        self.timeout = timeout
+        self.keep = keep
+        self.failures = 0
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+        self._lock = threading.Lock()
+        self._last: collections.OrderedDict[str, tuple[Frame, concurrent.futures.Future[bytes]]] = (
+            collections.OrderedDict()
+        )
+        self._throttle = Throttle(10.0)
 
-    def render(self, frame: Frame) -> bytes:
-        return self._pool.submit(burn_in, frame).result(timeout=10)
+    def render(self, frame: Frame) -> bytes | None:
+        """The frame's JPEG with the overlay, or None if it could not be rendered in time (or
+        the hub is stopping): a failed render costs the caller one frame, never its stream."""
+        with self._lock:
+            last = self._last.get(frame.camera)
+            if last is not None and last[0] is frame:
+                future = last[1]
+            else:
+                try:
+                    future = self._pool.submit(burn_in, frame)
+                except RuntimeError:  # closed: the hub is stopping
+                    return None
+                self._last[frame.camera] = (frame, future)
+                self._last.move_to_end(frame.camera)
+                while len(self._last) > self.keep:
+                    self._last.popitem(last=False)
+        try:
+            return future.result(timeout=self.timeout)
+        except Exception as exc:  # timeout, cancelled at shutdown, or a bug in drawing
+            self.failures += 1
+            if self._throttle.ready(frame.camera) is not None:
+                log.warning("could not draw the overlay on a frame of camera %r: %r", frame.camera, exc)
+            return None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

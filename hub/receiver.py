@@ -19,6 +19,12 @@ from common.protocol import REPLY_OK, Message, ProtocolError, parse
 from common.throttle import Throttle
 
 log = logging.getLogger(__name__)
+RCVHWM = 2  # messages queued per peer
+
+
+def max_message_bytes(max_frame_bytes: int) -> int:
+    """The largest message part ZeroMQ reads before dropping the peer."""
+    return 2 * max_frame_bytes + 65536
 
 
 class Receiver:
@@ -47,8 +53,12 @@ class Receiver:
         """Open the socket now, so that a port in use fails the start, not a thread later."""
         sock = self._context.socket(zmq.REP)
         sock.setsockopt(zmq.LINGER, 0)
-        # Past a few times the frame limit, let ZeroMQ drop the peer before buffering it all.
-        sock.setsockopt(zmq.MAXMSGSIZE, 4 * self.max_frame_bytes + 65536)
+        # Bound what one peer can make the hub hold: a REQ sender has one message in flight,
+        # but a peer that pipelines (a DEALER) would otherwise get 1,000 queued messages. Up to
+        # twice the frame limit is read and answered "too-large"; past that ZeroMQ drops the
+        # peer before buffering it. Memory per peer: about (RCVHWM + 1) x MAXMSGSIZE.
+        sock.setsockopt(zmq.RCVHWM, RCVHWM)
+        sock.setsockopt(zmq.MAXMSGSIZE, max_message_bytes(self.max_frame_bytes))
         try:
             sock.bind(self.address)
         except zmq.ZMQError as exc:
@@ -77,7 +87,7 @@ class Receiver:
         """Parse and route one message; return the reply for the sender."""
         self.messages += 1
         try:
-            self.route(parse(parts, self.max_frame_bytes))
+            self.route(parse(parts, self.max_frame_bytes, received=time.time()))
             return REPLY_OK
         except ProtocolError as exc:
             self._count(exc.kind, exc.reason)

@@ -1,45 +1,102 @@
 """Per-camera state: the latest frame and the Condition its viewers wait on.
 
 One writer per camera (its worker) publishes frames; any number of readers (HTTP streams)
-wait for a sequence number newer than the last one they sent. ``Cameras`` is the registry,
-with one hub-wide Condition that wakes the page streams, which watch several cameras.
+wait for a sequence number newer than the last one they sent. ``Cameras`` is the registry:
+it binds each name to one sender, forgets cameras that have been gone for long, and wakes
+each page stream only for the cameras that stream watches.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from common.frames import Frame
 from common.protocol import ProtocolError
 from common.rate import RateMeter
 
+log = logging.getLogger(__name__)
 ONLINE, OFFLINE, CAMERA_ERROR = "online", "offline", "camera-error"
+
+
+class Waker:
+    """A page stream's doorbell: rung by any camera it watches, answered by one waiter."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = frozenset(names)
+        self._cond = threading.Condition()
+        self._rung = False
+
+    def ring(self) -> None:
+        with self._cond:
+            self._rung = True
+            self._cond.notify()
+
+    def wait(self, timeout: float) -> bool:
+        """True if rung since the last wait (then cleared), False after ``timeout``."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._rung, timeout)
+            rung, self._rung = self._rung, False
+            return rung
 
 
 class Camera:
     """One camera as the hub knows it. Counters have a single writer each (receiver or worker)."""
 
-    def __init__(self, name: str, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        name: str,
+        offline_after: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.name = name
+        self.offline_after = offline_after
         self._clock = clock
         self._cond = threading.Condition()
+        self.watchers: frozenset[Waker] = frozenset()  # page streams watching; set by the registry
         self.frame: Frame | None = None
         self.received = 0  # frames received (receiver thread)
         self.dropped = 0  # frames replaced before the worker got to them (receiver thread)
         self.analyzed = 0  # frames run through the detector (worker thread)
         self.bad_frames = 0  # frames that did not decode (worker thread)
         self.restarts = 0  # times the worker recovered from an unexpected error
+        self.model_resets = 0  # times a lasting change of frame size rebuilt the motion model
         self.last_seen = clock()
         self.last_seen_wall = time.time()
         self.camera_error: str | None = None
         self.info: dict[str, Any] = {}
-        self.motion_since: float | None = None
-        self.motion_seconds = 0.0
+        self.sender_id: str | None = None  # the camnet sender this name is bound to
+        self.conflicts = 0  # messages refused because another sender holds the name
+        self._conflict_at = -1e18
+        self.motion_seconds = 0.0  # closed motion time; see motion_total()
+        self._last_frame = self.last_seen
         self._rate = RateMeter(clock=clock)
         self.overlay_viewers = 0  # streams that want the overlay burned in (written by the web app)
+
+    def claim(self, sender_id: str | None) -> None:
+        """Bind the name to the sender ``sender_id``, or raise ProtocolError("name-conflict")
+        while another live sender holds it. Stock imagezmq senders carry no id: never refused."""
+        if sender_id is None or sender_id == self.sender_id:
+            return
+        now = self._clock()
+        if self.sender_id is not None and now - self.last_seen <= self.offline_after:
+            self.conflicts += 1
+            self._conflict_at = now
+            raise ProtocolError(
+                "name-conflict",
+                f"camera name {self.name!r} is in use by another sender; give this camera its own name "
+                "with --name (or name = ... in its config)",
+            )
+        if self.sender_id is not None:
+            log.info("camera %r is now sent by another sender (the previous one went silent)", self.name)
+        self.sender_id = sender_id
+
+    def name_conflict(self) -> bool:
+        """True while a second sender has recently tried to use this camera's name."""
+        return self._clock() - self._conflict_at <= max(10.0, 2 * self.offline_after)
 
     def heard(self, info: dict[str, Any], camera_error: str | None) -> None:
         """Record that the sender spoke (a frame or a camera-error heartbeat)."""
@@ -53,14 +110,22 @@ class Camera:
         """Make ``frame`` the latest and wake every viewer waiting for it."""
         now = self._clock()
         self._rate.tick(now)
-        if frame.box is not None and self.motion_since is None:
-            self.motion_since = now
-        elif frame.box is None and self.motion_since is not None:
-            self.motion_seconds += now - self.motion_since
-            self.motion_since = None
+        self.motion_seconds = self.motion_total(now)
+        self._last_frame = now
         with self._cond:
             self.frame = frame
             self._cond.notify_all()
+        for waker in self.watchers:
+            waker.ring()
+
+    def motion_total(self, now: float | None = None) -> float:
+        """Seconds with motion in view. A frame with motion counts until the next frame, and
+        for at most ``offline_after``: a camera that goes silent in motion stops counting."""
+        now = self._clock() if now is None else now
+        frame = self.frame
+        if frame is None or frame.box is None:
+            return self.motion_seconds
+        return self.motion_seconds + min(now - self._last_frame, self.offline_after)
 
     def wait_newer(self, seq: int, timeout: float) -> Frame | None:
         """The latest frame if its sequence number is above ``seq``, waiting up to ``timeout``."""
@@ -74,8 +139,11 @@ class Camera:
         with self._cond:
             self._cond.notify_all()
 
-    def status(self, offline_after: float) -> str:
-        if self._clock() - self.last_seen > offline_after:
+    def silent_for(self) -> float:
+        return self._clock() - self.last_seen
+
+    def status(self) -> str:
+        if self.silent_for() > self.offline_after:
             return OFFLINE
         return CAMERA_ERROR if self.camera_error else ONLINE
 
@@ -83,19 +151,17 @@ class Camera:
         """Frames published per second over the last few seconds (0 when stalled)."""
         return self._rate.rate()
 
-    def describe(self, offline_after: float) -> dict[str, Any]:
+    def describe(self) -> dict[str, Any]:
         """The camera as ``/api/cameras`` and the page show it."""
         frame = self.frame
         box = frame.box if frame is not None else None
-        status = self.status(offline_after)
-        motion_seconds = self.motion_seconds
-        if self.motion_since is not None:
-            motion_seconds += self._clock() - self.motion_since
+        status = self.status()
         return {
             "name": self.name,
             "status": status,
             "online": status != OFFLINE,
             "camera_error": self.camera_error,
+            "name_conflict": self.name_conflict(),
             "last_seen": round(self.last_seen_wall, 3),
             "fps": round(self.fps(), 2),
             "width": frame.width if frame else None,
@@ -108,61 +174,112 @@ class Camera:
             "dropped": self.dropped,
             "bad_frames": self.bad_frames,
             "restarts": self.restarts,
-            "motion_seconds": round(motion_seconds, 1),
+            "model_resets": self.model_resets,
+            "conflicts": self.conflicts,
+            "motion_seconds": round(self.motion_total(), 1),
             "sender": dict(self.info),
         }
 
 
 class Cameras:
-    """The registry of cameras, in creation order, capped at ``limit``."""
+    """The registry of cameras, capped at ``limit``; forgets cameras offline for ``forget_after``."""
 
-    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int,
+        offline_after: float = 5.0,
+        forget_after: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit = limit
+        self.offline_after = offline_after
+        self.forget_after = forget_after
         self._clock = clock
-        self._by_name: dict[str, Camera] = {}
+        self._by_name: dict[str, Camera] = {}  # replaced, never mutated: readers need no lock
         self._lock = threading.Lock()
-        # Page streams watch many cameras at once: one counter and Condition for all of them.
-        self.changed = threading.Condition()
-        self.version = 0
+        # Page streams by camera name, whether the camera exists yet or not; only non-empty
+        # entries are kept, replaced rather than changed so that publish() reads without a lock.
+        self._watchers: dict[str, frozenset[Waker]] = {}
+        self._wakers: set[Waker] = set()
+        self.forgotten = 0
 
     def get(self, name: str) -> Camera | None:
         return self._by_name.get(name)
 
     def get_or_add(self, name: str) -> tuple[Camera, bool]:
-        """The camera called ``name``, created if new; raises ProtocolError past the limit."""
+        """The camera called ``name``, created if new. At the limit the camera offline the
+        longest makes room; raises ProtocolError when every camera is live."""
         camera = self._by_name.get(name)
         if camera is not None:
             return camera, False
         with self._lock:
             if name in self._by_name:
                 return self._by_name[name], False
-            if len(self._by_name) >= self.limit:
-                raise ProtocolError(
-                    "too-many-cameras",
-                    f"the hub already tracks {self.limit} cameras (max_cameras); raise it or stop unused senders",
-                )
-            camera = Camera(name, self._clock)
-            self._by_name = {**self._by_name, name: camera}  # readers iterate without the lock
-        self.bump()
+            by_name = dict(self._by_name)
+            if len(by_name) >= self.limit:
+                gone = max(by_name.values(), key=Camera.silent_for)
+                if gone.status() != OFFLINE:
+                    raise ProtocolError(
+                        "too-many-cameras",
+                        f"the hub already has {self.limit} live cameras (max_cameras); raise it or stop unused senders",
+                    )
+                del by_name[gone.name]
+                self.forgotten += 1
+                log.info("forgot camera %r (offline %.0f s) to make room for %r", gone.name, gone.silent_for(), name)
+            camera = Camera(name, self.offline_after, self._clock)
+            camera.watchers = self._watchers.get(name, frozenset())
+            self._by_name = {**by_name, name: camera}
         return camera, True
+
+    def forget(self, name: str) -> bool:
+        """Drop a camera (its tile and counters); it comes back if its sender sends again."""
+        with self._lock:
+            if name not in self._by_name:
+                return False
+            self._by_name = {n: c for n, c in self._by_name.items() if n != name}
+            self.forgotten += 1
+        return True
+
+    def sweep(self) -> list[str]:
+        """Forget cameras offline for longer than ``forget_after``; returns their names."""
+        if self.forget_after <= 0:
+            return []
+        old = [c.name for c in self._by_name.values() if c.silent_for() > self.forget_after]
+        for name in old:
+            if self.forget(name):
+                log.info("forgot camera %r: offline for more than %.0f s (forget_after)", name, self.forget_after)
+        return old
 
     def all(self) -> list[Camera]:
         """Every camera, sorted by name (the order the page shows)."""
         return sorted(self._by_name.values(), key=lambda c: c.name)
 
-    def bump(self) -> None:
-        """Tell page streams something changed (a new frame or a new camera)."""
-        with self.changed:
-            self.version += 1
-            self.changed.notify_all()
+    def watch(self, names: Iterable[str]) -> Waker:
+        """A Waker rung whenever one of ``names`` publishes a frame (cameras to come included)."""
+        waker = Waker(names)
+        with self._lock:
+            self._wakers.add(waker)
+            for name in waker.names:
+                self._set_watchers(name, self._watchers.get(name, frozenset()) | {waker})
+        return waker
 
-    def wait_change(self, version: int, timeout: float) -> int:
-        """Wait until the version moves past ``version`` (or timeout); return the current one."""
-        with self.changed:
-            self.changed.wait_for(lambda: self.version != version, timeout)
-            return self.version
+    def unwatch(self, waker: Waker) -> None:
+        with self._lock:
+            self._wakers.discard(waker)
+            for name in waker.names:
+                self._set_watchers(name, self._watchers.get(name, frozenset()) - {waker})
+
+    def _set_watchers(self, name: str, watchers: frozenset[Waker]) -> None:
+        if watchers:
+            self._watchers[name] = watchers
+        else:
+            self._watchers.pop(name, None)
+        camera = self._by_name.get(name)
+        if camera is not None:
+            camera.watchers = watchers
 
     def wake_all(self) -> None:
         for camera in self._by_name.values():
             camera.wake()
-        self.bump()
+        for waker in tuple(self._wakers):
+            waker.ring()

@@ -23,18 +23,18 @@ from common.motion import MotionAnalyzer
 from common.protocol import Message
 from common.throttle import Throttle
 from hub.overlay import burn_in
-from hub.store import Camera, Cameras
+from hub.store import Camera
 
 log = logging.getLogger(__name__)
 _throttle = Throttle(10.0)
+_crash_throttle = Throttle(10.0)
 
 
 class CameraWorker:
     """One camera's analysis state: its motion analyzer, inbox and sequence counter."""
 
-    def __init__(self, camera: Camera, cameras: Cameras, analyzer: MotionAnalyzer, jpeg_quality: int = 85) -> None:
+    def __init__(self, camera: Camera, analyzer: MotionAnalyzer, jpeg_quality: int = 85) -> None:
         self.camera = camera
-        self.cameras = cameras
         self.analyzer = analyzer
         self.jpeg_quality = jpeg_quality
         self.pending: Message | None = None  # guarded by the pool's lock
@@ -43,7 +43,7 @@ class CameraWorker:
 
     def process(self, message: Message) -> Frame | None:
         """Analyse one frame and publish it; None if it could not be decoded."""
-        received = time.time()
+        received = message.received or time.time()
         jpeg = message.jpeg
         gray: np.ndarray | None
         if message.pixels is not None:
@@ -64,12 +64,12 @@ class CameraWorker:
             return None
         box = self.analyzer.analyze(gray, message.width, message.height)
         self.camera.analyzed += 1
+        self.camera.model_resets = self.analyzer.resets
         self._seq += 1
         frame = Frame.build(self.camera.name, self._seq, jpeg, message.width, message.height, received, box)
         if self.camera.overlay_viewers:  # render once here, not in a viewer thread that others wait on
             frame = dataclasses.replace(frame, overlay=mjpeg_part(burn_in(frame), frame.seq))
         self.camera.publish(frame)
-        self.cameras.bump()
         return frame
 
 
@@ -128,13 +128,17 @@ class WorkerPool:
             try:
                 worker.process(message)
             except Exception:
-                # A bug on one frame must not end the camera: log it, count it, restart its model.
+                # A bug on one frame must not end the camera: count it, restart its model, and
+                # log it with its traceback at most once per camera every 10 s.
                 worker.camera.restarts += 1
-                log.exception(
-                    "analysis of camera %r failed; restarting its motion model (restart %d)",
-                    worker.camera.name,
-                    worker.camera.restarts,
-                )
+                held = _crash_throttle.ready(worker.camera.name)
+                if held is not None:
+                    log.exception(
+                        "analysis of camera %r failed; restarting its motion model (restart %d, %d not logged)",
+                        worker.camera.name,
+                        worker.camera.restarts,
+                        held,
+                    )
                 worker.analyzer.reset()
             finally:
                 self._done(worker)

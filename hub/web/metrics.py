@@ -25,6 +25,8 @@ CAMERA_COUNTERS = {  # metric name: (description key, help)
     "camnet_camera_bad_frames": ("bad_frames", "Frames that did not decode"),
     "camnet_camera_restarts": ("restarts", "Times the camera's analysis recovered from an error"),
     "camnet_camera_motion_seconds": ("motion_seconds", "Seconds with motion in view"),
+    "camnet_camera_name_conflicts": ("conflicts", "Messages refused: another sender holds the camera's name"),
+    "camnet_camera_model_resets": ("model_resets", "Times a lasting change of frame size rebuilt the motion model"),
 }
 
 
@@ -37,7 +39,7 @@ class HubCollector:
 
     def collect(self) -> Iterator[Metric]:
         hub = self.hub
-        cams = [c.describe(hub.config.offline_after) for c in hub.cameras.all()]
+        cams = [c.describe() for c in hub.cameras.all()]
         for name, (key, help_text) in CAMERA_COUNTERS.items():
             family = CounterMetricFamily(name, help_text, labels=["camera"])
             for c in cams:
@@ -67,6 +69,11 @@ class HubCollector:
             errors.add_metric([kind], count)
         yield errors
         yield GaugeMetricFamily("camnet_cameras", "Cameras known to the hub", value=len(cams))
+        yield CounterMetricFamily(
+            "camnet_cameras_forgotten",
+            "Cameras dropped: offline too long, evicted or forgotten by hand",
+            value=hub.cameras.forgotten,
+        )
         yield GaugeMetricFamily(
             "camnet_streams_open", "Open video streams (MJPEG, montage, page)", value=self.streams.open
         )

@@ -4,11 +4,16 @@ Every open stream holds one server thread, so the pool has ``max_streams`` threa
 few for pages and API calls; the app answers 503 past ``max_streams`` instead of queueing.
 cheroot writes each chunk straight to the socket with a timeout, so a viewer that stops
 reading is dropped after ``viewer_timeout`` seconds and never holds more than one frame.
+On stop the sockets of responses still being written are shut down: a viewer that stopped
+reading cannot hold the hub's shutdown for its write timeout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +21,40 @@ from cheroot import wsgi
 
 log = logging.getLogger(__name__)
 EXTRA_THREADS = 16  # pages, snapshots and API calls beside the streams
+
+
+class _Responses:
+    """The connections whose response is being written right now."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+
+    def gateway(self) -> type[wsgi.Gateway_10]:
+        """A cheroot gateway class that keeps each response's socket here while it runs."""
+        responses = self
+
+        class Gateway(wsgi.Gateway_10):
+            def respond(self) -> None:
+                sock = self.req.conn.socket
+                with responses._lock:
+                    responses._sockets.add(sock)
+                try:
+                    super().respond()
+                finally:
+                    with responses._lock:
+                        responses._sockets.discard(sock)
+
+        return Gateway
+
+    def cut(self) -> int:
+        """Shut down every socket still being written to; returns how many."""
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):  # already closed by the peer
+                sock.shutdown(socket.SHUT_RDWR)  # a blocked send() returns with an error at once
+        return len(sockets)
 
 
 class WebServer:
@@ -27,10 +66,12 @@ class WebServer:
             app,
             numthreads=max_streams + EXTRA_THREADS,
             server_name="camnet",
-            timeout=int(max(1, timeout)),
+            timeout=timeout,  # type: ignore[arg-type]  # a float works: it goes to socket.settimeout
             shutdown_timeout=1,
             request_queue_size=64,
         )
+        self._responses = _Responses()
+        self.server.gateway = self._responses.gateway()
         self.host = host
         self.port = port
 
@@ -52,6 +93,10 @@ class WebServer:
         self.server.serve()
 
     def stop(self) -> None:
+        """Stop accepting, end every response (stalled viewers too) and join the threads."""
+        cut = self._responses.cut()  # streams see hub.stopping and start no new long write
+        if cut:
+            log.info("closed %d open responses", cut)
         try:
             self.server.stop()
         except OSError as exc:  # already closed

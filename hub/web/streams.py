@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from common.frames import Frame, mjpeg_part, record
-from hub.store import Camera
+from hub.store import Camera, Waker
 
 if TYPE_CHECKING:
     from hub.app import Hub
@@ -51,39 +51,46 @@ class Streams:
         self.limit = hub.config.max_streams
         self._lock = threading.Lock()
         self.open = 0
-        self.by_camera: collections.Counter[str] = collections.Counter()
+        self.by_camera: collections.Counter[str] = collections.Counter()  # MJPEG streams per camera
+        self.pages = 0  # page streams (/api/stream)
+        self.montages = 0  # montage streams (/video_feed/all)
         self.refused = 0
         self._state: tuple[float, bytes] = (-1e9, b"")
 
-    def _acquire(self, key: str, overlay_of: Camera | None = None) -> bool:
+    def _acquire(self, kind: str, camera: Camera | None = None, overlay: bool = False) -> bool:
+        """Take a slot for a stream of ``kind`` (mjpeg, page or montage)."""
         with self._lock:
             if self.open >= self.limit:
                 self.refused += 1
                 return False
-            self.open += 1
-            self.by_camera[key] += 1
-            if overlay_of is not None:
-                overlay_of.overlay_viewers += 1
+            self._count(kind, camera, overlay, +1)
             return True
 
-    def _releaser(self, key: str, overlay_of: Camera | None = None) -> Callable[[], None]:
+    def _releaser(self, kind: str, camera: Camera | None = None, overlay: bool = False) -> Callable[[], None]:
         def release() -> None:
             with self._lock:
-                self.open -= 1
-                self.by_camera[key] -= 1
-                if not self.by_camera[key]:
-                    del self.by_camera[key]
-                if overlay_of is not None:
-                    overlay_of.overlay_viewers -= 1
+                self._count(kind, camera, overlay, -1)
 
         return release
 
+    def _count(self, kind: str, camera: Camera | None, overlay: bool, step: int) -> None:
+        self.open += step
+        if kind == "page":
+            self.pages += step
+        elif kind == "montage":
+            self.montages += step
+        elif camera is not None:
+            self.by_camera[camera.name] += step
+            if not self.by_camera[camera.name]:
+                del self.by_camera[camera.name]
+            if overlay:
+                camera.overlay_viewers += step
+
     def mjpeg(self, camera: Camera, overlay: bool) -> Stream | None:
         """An MJPEG body for one camera, or None when every stream slot is taken."""
-        overlay_of = camera if overlay else None
-        if not self._acquire(camera.name, overlay_of):
+        if not self._acquire("mjpeg", camera, overlay):
             return None
-        return Stream(self._mjpeg_parts(camera, overlay), self._releaser(camera.name, overlay_of))
+        return Stream(self._mjpeg_parts(camera, overlay), self._releaser("mjpeg", camera, overlay))
 
     def _mjpeg_parts(self, camera: Camera, overlay: bool) -> Iterator[bytes]:
         last, sent_at = 0, -KEEPALIVE  # the first frame goes out at once
@@ -98,7 +105,11 @@ class Streams:
             elif frame.overlay is not None:  # rendered once by the analysis thread
                 chunk = frame.overlay
             elif time.monotonic() - sent_at >= KEEPALIVE:  # first frame or keep-alive: render here
-                chunk = mjpeg_part(self.hub.renderer.render(frame), frame.seq)
+                drawn = self.hub.renderer.render(frame)  # once per frame for all viewers
+                if drawn is None:  # could not draw it: skip this frame, keep the stream
+                    last = frame.seq
+                    continue
+                chunk = mjpeg_part(drawn, frame.seq)
             else:  # the analysis thread renders from the next frame on
                 last = frame.seq
                 continue
@@ -107,11 +118,11 @@ class Streams:
 
     def montage(self) -> Stream | None:
         """The server-side montage of all cameras (``/video_feed/all``)."""
-        if not self._acquire("all"):
+        if not self._acquire("montage"):
             return None
         montage = self.hub.montage
         montage.watch()
-        release = self._releaser("all")
+        release = self._releaser("montage")
 
         def leave() -> None:
             montage.leave()
@@ -132,16 +143,22 @@ class Streams:
         second (0: every frame), plus the list of all cameras every second."""
         if not self._acquire("page"):
             return None
-        return Stream(self._page_records(rates), self._releaser("page"))
+        waker = self.hub.cameras.watch(rates)
+        release = self._releaser("page")
 
-    def _page_records(self, rates: dict[str, float]) -> Iterator[bytes]:
+        def leave() -> None:
+            self.hub.cameras.unwatch(waker)
+            release()
+
+        return Stream(self._page_records(rates, waker), leave)
+
+    def _page_records(self, rates: dict[str, float], waker: Waker) -> Iterator[bytes]:
+        """Woken only by the cameras this page watches (and once a second for the list)."""
         cameras = self.hub.cameras
         intervals = {name: (1.0 / fps if fps > 0 else 0.0) for name, fps in rates.items()}
         sent: dict[str, tuple[int, float]] = {}
-        version = -1
         next_state = 0.0
         while not self.hub.stopping.is_set():
-            version = cameras.wait_change(version, WAKE_EVERY)
             now = time.monotonic()
             out = []
             if now >= next_state:
@@ -154,13 +171,14 @@ class Streams:
                     sent[name] = (frame.seq, now)
             if out:
                 yield out[0] if len(out) == 1 else b"".join(out)
+            waker.wait(max(0.0, next_state - time.monotonic()))
 
     def state_record(self) -> bytes:
         """The list of cameras as a stream record, rebuilt at most twice a second for everyone."""
         now = time.monotonic()
         built, packet = self._state
         if now - built >= 0.5:
-            cameras = [c.describe(self.hub.config.offline_after) for c in self.hub.cameras.all()]
+            cameras = [c.describe() for c in self.hub.cameras.all()]
             packet = record({"type": "cameras", "time": round(time.time(), 3), "cameras": cameras})
             self._state = (now, packet)
         return packet

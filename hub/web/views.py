@@ -105,16 +105,35 @@ def snapshot(name: str) -> Response:
     frame = found.frame
     if frame is None:
         return _error(503, f"camera {name!r} has not sent a decodable frame yet")
-    body = frame.jpeg
+    body: bytes | None = frame.jpeg
     if request.args.get("overlay", "0") in ("1", "true", "yes"):
-        body = _hub().renderer.render(frame)
+        body = _hub().renderer.render(frame)  # rendered once per frame, however many ask
+        if body is None:
+            return _error(503, f"could not draw the overlay on camera {name!r}'s frame; retry, or omit ?overlay=1")
     return Response(body, mimetype="image/jpeg", headers={**NO_STORE, "X-Camnet-Seq": str(frame.seq)})
 
 
 @bp.get("/api/cameras")
 def api_cameras() -> Response:
     hub = _hub()
-    return jsonify([c.describe(hub.config.offline_after) for c in hub.cameras.all()])
+    return jsonify([c.describe() for c in hub.cameras.all()])
+
+
+@bp.delete("/api/cameras/<name>")
+def forget_camera(name: str) -> Response:
+    """Drop a camera that is gone for good (a renamed or retired Pi): its tile and counters."""
+    found = _camera(name)
+    if isinstance(found, Response):
+        return found
+    hub = _hub()
+    if found.status() != "offline":
+        return _error(
+            409,
+            f"camera {name!r} is still sending and would come back at its next frame; "
+            "stop its sender first, then forget it",
+        )
+    hub.cameras.forget(name)
+    return Response(status=204)
 
 
 @bp.post("/api/stream")
@@ -141,12 +160,14 @@ def healthz() -> Response:
     """200 while the hub receives and serves, 503 with the reason otherwise."""
     hub = _hub()
     problem = hub.health()
-    cameras = [c.status(hub.config.offline_after) for c in hub.cameras.all()]
+    known = hub.cameras.all()
+    cameras = [c.status() for c in known]
     body = {
         "status": "ok" if problem is None else "failing",
         "reason": problem,
         "cameras": len(cameras),
         "online": cameras.count("online"),
+        "name_conflicts": [c.name for c in known if c.name_conflict()],
         "uptime": round(time.time() - hub.started_at, 1),
         "messages": hub.receiver.messages,
         "errors": dict(hub.receiver.errors),

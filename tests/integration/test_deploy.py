@@ -21,20 +21,15 @@ UNITS = ["camnet-hub.service", "camnet-sender.service", "camnet-sender@.service"
 @pytest.mark.parametrize(
     "path, cls, program", [("hub.toml", HubConfig, "camnet-hub"), ("sender.toml", SenderConfig, "camnet-sender")]
 )
-def test_example_configs_match_the_settings(path: str, cls: type, program: str) -> None:
+def test_example_configs_match_the_settings(path: str, cls: type, program: str, tmp_path: Path) -> None:
     text = (DEPLOY / path).read_text()
     assert text == config.example(cls, program), f"deploy/{path} is stale: run python -m common.config deploy"
     # and they load: every commented default uncommented must be accepted as it stands
     uncommented = "\n".join(line[1:] if line.startswith("#") and " = " in line else line for line in text.splitlines())
-    values = config.read_toml(_write(DEPLOY.parent / "build" / path, uncommented), cls)
+    (tmp_path / path).write_text(uncommented)
+    values = config.read_toml(tmp_path / path, cls)
     assert set(values) == {f.name for f in config.settings_of(cls)}
     config.make(cls, values)
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 @pytest.mark.parametrize("unit", UNITS)
@@ -108,15 +103,56 @@ def test_install_sender_dry_run_prints_every_step_and_changes_nothing(tmp_path: 
     assert missing.returncode == 2 and "--hub HOST is required" in missing.stderr
 
 
-def test_install_config_writes_a_valid_file_and_keeps_an_existing_one(tmp_path: Path) -> None:
+HOSTILE_URL = "rtsp://admin:p&ss\\w0rd|@10.0.0.5/cam/realmonitor?channel=1&subtype=0"
+
+
+def test_install_config_writes_hostile_values_intact_and_keeps_an_existing_one(tmp_path: Path) -> None:
     target = tmp_path / "sender.toml"
-    script = (
-        f'. "{DEPLOY / "lib.sh"}"; install_config "{target}" "{DEPLOY / "sender.toml"}" '
-        f'server_ip=hub.local "source=rtsp://u:p@10.0.0.5/s" name=front'
-    )
-    subprocess.run(["bash", "-c", script], check=True, capture_output=True, timeout=30)
+    script = f'. "{DEPLOY / "lib.sh"}"; install_config "$1" sender server_ip=hub.local "source=$2" "name=$3"'
+    args = ["bash", "-c", script, "-", str(target), HOSTILE_URL, 'front "door" \\ & |']
+    subprocess.run(args, check=True, capture_output=True, timeout=30)
     cfg, _ = config.load(SenderConfig, ["--config", str(target)], {}, "camnet-sender", "")
-    assert (cfg.server_ip, cfg.source, cfg.name, cfg.fps) == ("hub.local", "rtsp://u:p@10.0.0.5/s", "front", 15.0)
+    assert (cfg.server_ip, cfg.source, cfg.name, cfg.fps) == ("hub.local", HOSTILE_URL, 'front "door" \\ & |', 15.0)
     target.write_text('server_ip = "mine"\nsource = "0"\n')
-    again = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
+    again = subprocess.run(args, capture_output=True, text=True, timeout=30)
     assert "keeping existing" in again.stdout and target.read_text().startswith('server_ip = "mine"')
+    bad = subprocess.run(
+        ["bash", "-c", f'. "{DEPLOY / "lib.sh"}"; install_config "$1" sender fps=500', "-", str(tmp_path / "x.toml")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert bad.returncode == 2 and "fps must be between 0.1 and 240" in bad.stderr
+    assert not (tmp_path / "x.toml").exists()
+
+
+def _install_sender(tmp_path: Path, *flags: str, hostname: str = "frontpi") -> subprocess.CompletedProcess[str]:
+    """A dry run of install-sender.sh with a fake ``hostname`` command first on the PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "hostname").write_text(f"#!/bin/sh\necho {hostname}\n")
+    (bin_dir / "hostname").chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CAMNET_CONF_DIR": str(tmp_path / "etc")}
+    return subprocess.run(
+        ["bash", str(DEPLOY / "install-sender.sh"), "--hub", "hub.local", "--dry-run", *flags],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_install_sender_refuses_the_default_raspberrypi_name(tmp_path: Path) -> None:
+    refused = _install_sender(tmp_path, hostname="raspberrypi")
+    assert refused.returncode == 2 and "--name garage" in refused.stderr
+    named = _install_sender(tmp_path, "--name", "garage", hostname="raspberrypi")
+    assert named.returncode == 0 and "name=garage" in named.stdout
+    other = _install_sender(tmp_path, "--instance", "usb", hostname="frontpi")
+    assert other.returncode == 0 and "name=frontpi-usb" in other.stdout
+
+
+@pytest.mark.parametrize("instance", ["../../etc/x", "a b", "-x", "a;reboot", "x" * 40, "a/b"])
+def test_install_sender_refuses_a_hostile_instance(tmp_path: Path, instance: str) -> None:
+    result = _install_sender(tmp_path, "--name", "cam", "--instance", instance)
+    assert result.returncode == 2 and "--instance must be" in result.stderr
+    assert "+ " not in result.stdout, "refused before any step"

@@ -209,13 +209,22 @@ def test_page_stream_carries_wanted_cameras_only(hub: Hub, raw_sender: RawSender
     assert [c["name"] for c in state["cameras"]] == ["a", "b"]
 
 
-def test_page_stream_rejects_bad_requests(hub: Hub) -> None:
-    for body in (b"nope", b'{"cameras": []}', b'{"cameras": {"a/b": 0}}', b'{"cameras": {"a": -1}}'):
-        request = urllib.request.Request(url(hub, "/api/stream"), data=body)
-        with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(request, timeout=5)
-        assert err.value.code == 400
-        assert "error" in json.loads(err.value.read())
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"nope", "send JSON"),
+        (b'{"cameras": []}', "send JSON"),
+        (b'{"cameras": {"a/b": 0}}', "camera name 'a/b' has a '/'"),
+        (b'{"cameras": {"a": -1}}', "rate for 'a' must be a number of frames per second, 0 to 120"),
+        (b'{"cameras": {"a": true}}', "rate for 'a' must be a number"),
+    ],
+)
+def test_page_stream_rejects_bad_requests(hub: Hub, body: bytes, message: str) -> None:
+    request = urllib.request.Request(url(hub, "/api/stream"), data=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=5)
+    assert err.value.code == 400
+    assert message in json.loads(err.value.read())["error"]
 
 
 def test_malformed_messages_are_answered_and_the_hub_keeps_serving(hub: Hub, raw_sender: RawSender) -> None:
@@ -285,7 +294,7 @@ def test_a_camera_that_falls_behind_skips_to_its_newest_frame(hub: Hub) -> None:
     pool = WorkerPool(1, threading.Event())  # threads not started: nothing is taken yet
     slow, _ = hub.cameras.get_or_add("slow")
     other, _ = hub.cameras.get_or_add("other")
-    workers = [CameraWorker(c, hub.cameras, MotionAnalyzer()) for c in (slow, other)]
+    workers = [CameraWorker(c, MotionAnalyzer()) for c in (slow, other)]
     messages = [protocol.parse([b'{"msg": "slow"}', jpeg(scene(i, False))], 10**7) for i in range(4)]
     for m in messages:
         pool.offer(workers[0], m)
@@ -343,8 +352,29 @@ def test_metrics_expose_per_camera_and_hub_figures(hub: Hub, raw_sender: RawSend
     assert "camnet_messages_total 4.0" in text and "camnet_uptime_seconds" in text
 
 
-def test_healthz_reports_a_stuck_receive_loop(hub: Hub) -> None:
-    assert get(hub, "/healthz")[0] == 200
-    hub.receiver.last_loop -= 60  # as if the loop had been stuck for a minute
-    status, body, _ = get(hub, "/healthz")
-    assert status == 503 and "receive loop has not run" in json.loads(body)["reason"]
+def test_a_wedged_receive_loop_fails_healthz_and_stops_the_watchdog(hub: Hub, raw_sender: RawSender) -> None:
+    hub.STUCK_AFTER = 1.0  # seconds; 5 in production
+    release = threading.Event()
+    route = hub.receiver.route
+    hub.receiver.route = lambda message: (release.wait(20), route(message))  # a handler that hangs
+    beats: list[float] = []
+    waiter = threading.Thread(target=hub.wait, kwargs={"heartbeat": lambda: beats.append(time.monotonic())})
+    waiter.start()
+    try:
+        wait_until(lambda: len(beats) >= 2, timeout=5)
+        assert get(hub, "/healthz")[0] == 200
+        sending = threading.Thread(target=lambda: raw_sender.frame("cam", jpeg(scene(0, False))))
+        sending.start()
+        wait_until(lambda: get(hub, "/healthz")[0] == 503, timeout=5)
+        assert "receive loop has not run" in json.loads(get(hub, "/healthz")[1])["reason"]
+        count = len(beats)
+        time.sleep(1.2)
+        assert len(beats) == count, "no watchdog heartbeat while the loop is wedged"
+        release.set()
+        sending.join(5)
+        wait_until(lambda: len(beats) > count, timeout=5)
+        assert get(hub, "/healthz")[0] == 200
+    finally:
+        release.set()
+        hub.stopping.set()
+        waiter.join(5)

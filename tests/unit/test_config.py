@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def test_unknown_key_names_key_and_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("port = 70000\n", "port must be between 1 and 65535"),
+        ("port = 70000\n", "port must be between 0 and 65535"),
         ('port = "80"\n', "port must be a int"),
         ('log_level = "loud"\n', "log_level must be one of"),
         ("port = [\n", "not valid TOML"),
@@ -79,3 +80,47 @@ def test_describe_round_trips_through_toml(tmp_path: Path) -> None:
     path = tmp_path / "hub.toml"
     path.write_text(config.describe(cfg))
     assert load_hub(["--config", str(path)]) == cfg
+
+
+@pytest.mark.parametrize("module", ["hub.cli", "client.cli", "hub.demo"])
+def test_help_a_person_can_act_on(module: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    out = subprocess.run(
+        [sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=30, check=True
+    ).stdout
+    assert "None" not in out and "``" not in out
+    flat = " ".join(out.split())  # argparse wraps to the terminal's width
+    for option in flat.split(" -")[1:]:
+        assert option.count("(default") + option.count("; default") <= 1, f"a default shown twice: {option}"
+    if module == "client.cli":
+        assert "required (as a flag" in flat and "env CAMNET_SERVER_IP" in flat and "0.1 to 240" in flat
+    if module == "hub.cli":
+        assert "{debug,info,warning,error}" in flat and "the ZeroMQ port listen" in flat
+        assert "(0: any free port) (default: 8000; 0 to 65535; env CAMNET_PORT)" in flat
+
+
+def test_every_missing_required_setting_is_named_at_once() -> None:
+    with pytest.raises(ConfigError, match=r"server_ip and source are required.*--server-ip.*--source"):
+        config.load(SenderConfig, [], {}, "camnet-sender", "")
+
+
+def test_log_level_is_case_insensitive_and_viewer_timeout_keeps_fractions() -> None:
+    assert load_hub(["--log-level", "DEBUG"]).log_level == "debug"
+    assert load_hub([], {"CAMNET_LOG_LEVEL": "Warning"}).log_level == "warning"
+    assert load_hub(["--viewer-timeout", "0.5", "--port", "0"]).viewer_timeout == 0.5
+
+
+def test_install_values_are_escaped_and_checked() -> None:
+    url = "rtsp://u:p@10.0.0.5/cam/realmonitor?channel=1&subtype=0"
+    name = 'odd \\ "name" | & \t'
+    text = config.example_with(SenderConfig, "camnet-sender", [f"source={url}", f"name={name}", "fps=7"])
+    values = tomllib.loads(text)
+    assert (values["source"], values["name"], values["fps"]) == (url, name, 7.0)
+    with pytest.raises(ConfigError, match="fps must be between"):
+        config.example_with(SenderConfig, "camnet-sender", ["fps=999"])
+    with pytest.raises(ConfigError, match="cannot set 'nope=1'"):
+        config.example_with(SenderConfig, "camnet-sender", ["nope=1"])

@@ -70,9 +70,24 @@ def test_raw_pixels_and_jpeg_give_the_same_answer() -> None:
             assert max(abs(p - q) for p, q in zip(box_j, box_p, strict=False)) <= 12
 
 
-def test_resolution_change_rebuilds_background() -> None:
+def test_a_stray_frame_of_another_size_does_not_reset_the_model() -> None:
+    """Two senders under one name used to alternate sizes and keep detection in warm-up."""
+    analyzer = MotionAnalyzer(frame_count=3)
+    run(analyzer, [scene(i, True) for i in range(6)])
+    small = cv2.resize(scene(7, True), (400, 300))
+    for i in range(8, 20):  # one stray small frame after every big one
+        assert analyzer.analyze(analyzer.gray_from_jpeg(jpeg(small), 400), 400, 300) is None
+        run(analyzer, [scene(i, True)])
+    assert analyzer.resets == 0 and analyzer.total == 18
+    assert run(analyzer, [scene(20, True)])[0] is not None, "still detecting at the original size"
+
+
+def test_a_lasting_resolution_change_rebuilds_the_background() -> None:
     analyzer = MotionAnalyzer(frame_count=3)
     run(analyzer, [scene(i, False) for i in range(6)])
-    small = cv2.resize(scene(7, False), (400, 300))
-    assert analyzer.analyze(analyzer.gray_from_jpeg(jpeg(small), 400), 400, 300) is None
-    assert analyzer.total == 1
+    small = [cv2.resize(scene(i, True), (400, 300)) for i in range(7, 7 + MotionAnalyzer.RESIZE_AFTER + 5)]
+    boxes = run(analyzer, small)
+    assert analyzer.resets == 1
+    assert boxes[: MotionAnalyzer.RESIZE_AFTER] == [None] * MotionAnalyzer.RESIZE_AFTER
+    assert analyzer.total == 6, "rebuilt from the first frame of the lasting size"
+    assert boxes[-1] is not None, "detecting again at the new size after warm-up"

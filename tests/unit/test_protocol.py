@@ -16,8 +16,25 @@ GOOD = jpeg(scene(0, False))
 def kind_of(parts: list[bytes], max_bytes: int = 1_000_000) -> str:
     with pytest.raises(ProtocolError) as info:
         parse(parts, max_bytes)
-    assert info.value.reply().startswith(b"ERROR " + info.value.kind.encode())
     return info.value.kind
+
+
+def test_the_reply_names_the_kind_and_the_reason() -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse([b'{"msg": "cam"}', b"GIF89a"], 1000)
+    assert info.value.reply() == b"ERROR not-jpeg: payload is not a JPEG (no FFD8 start marker)"
+
+
+def test_a_jpeg_padded_after_its_end_marker_is_accepted() -> None:
+    padded = GOOD + bytes(4096)  # some encoders pad to a block size
+    assert parse([b'{"msg": "cam"}', padded], 1_000_000).jpeg == padded
+    assert kind_of([b'{"msg": "cam"}', GOOD[:-2] + bytes(100)]) == "not-jpeg", "still truncated without FFD9"
+
+
+def test_the_sender_id_travels_in_the_camnet_key() -> None:
+    message = parse(encode("cam", GOOD, {"id": "0123abcd"}), 1_000_000, received=12.5)
+    assert (message.sender_id, message.received) == ("0123abcd", 12.5)
+    assert parse([b'{"msg": "cam"}', GOOD], 1_000_000).sender_id is None, "a stock sender has none"
 
 
 def test_stock_send_jpg_message() -> None:

@@ -12,10 +12,20 @@ import pytest
 
 from client.sources import EndOfSource, FileSource, PiCameraSource, SourceError, SyntheticSource, open_source
 
+# What the fake camera sees, as (R, G, B): a red scene, so channel order shows.
+SCENE_RGB = (200, 20, 10)
+# picamera2's manual: formats name the little-endian word, so the bytes in memory are reversed.
+PICAMERA2_LAYOUT = {
+    "RGB888": (2, 1, 0),  # [B, G, R]
+    "XRGB8888": (2, 1, 0, None),  # [B, G, R, 255]
+    "XBGR8888": (0, 1, 2, None),  # [R, G, B, 255]
+}
+
 
 class FakePicamera2:
     """FAKE of picamera2.Picamera2 (the real one needs a Raspberry Pi): records how it was
-    configured and returns XBGR8888-like or RGB888 arrays the size it was configured for."""
+    configured and returns arrays laid out as picamera2 documents for each format, the size
+    it was configured for (1280x720 when none was asked, picamera2's video default)."""
 
     instances: list[FakePicamera2] = []
     fail_capture = False
@@ -27,7 +37,8 @@ class FakePicamera2:
         FakePicamera2.instances.append(self)
 
     def create_video_configuration(self, main: dict, controls: dict | None = None) -> dict:
-        return {"main": dict(main), "controls": dict(controls or {})}
+        self.asked = dict(main)
+        return {"main": {"size": (1280, 720), "format": "XBGR8888", **main}, "controls": dict(controls or {})}
 
     def configure(self, config: dict) -> None:
         self.config = config
@@ -41,7 +52,9 @@ class FakePicamera2:
         if FakePicamera2.fail_capture:
             raise RuntimeError("Camera frontend has timed out!")
         w, h = self.config["main"]["size"]
-        return np.full((h, w, 3), (10, 20, 30), np.uint8)
+        layout = PICAMERA2_LAYOUT[self.config["main"]["format"]]
+        pixel = [255 if i is None else SCENE_RGB[i] for i in layout]
+        return np.full((h, w, len(pixel)), pixel, np.uint8)
 
     def stop(self) -> None:
         self.started = False
@@ -65,9 +78,25 @@ def test_picamera_configures_size_format_and_rate(fake_picamera2: type[FakePicam
     cam = fake_picamera2.instances[0]
     assert cam.config == {"main": {"size": (800, 600), "format": "RGB888"}, "controls": {"FrameRate": 12.0}}
     frame = source.read()
-    assert frame.shape == (600, 800, 3) and tuple(frame[0, 0]) == (10, 20, 30)
+    assert frame.shape == (600, 800, 3)
     source.close()
     assert cam.closed and not cam.started
+
+
+@pytest.mark.parametrize("pixel_format", ["RGB888", "XRGB8888", "XBGR8888"])
+def test_picamera_frames_are_bgr_whatever_the_format(fake_picamera2: type[FakePicamera2], pixel_format: str) -> None:
+    frame = PiCameraSource(320, 10, pixel_format).read()
+    assert frame.shape == (240, 320, 3) and frame.flags.c_contiguous
+    b, g, r = (int(v) for v in frame[0, 0])
+    assert (r, g, b) == SCENE_RGB, f"{pixel_format}: channels in the wrong order"
+    decoded = cv2.imdecode(cv2.imencode(".jpg", frame)[1], cv2.IMREAD_COLOR)
+    assert decoded[0, 0, 2] > 150 and decoded[0, 0, 0] < 60, "the JPEG the hub gets shows red as red"
+
+
+def test_picamera_width_0_keeps_the_camera_default_size(fake_picamera2: type[FakePicamera2]) -> None:
+    source = open_source("picamera", 0, 10, loop=False)
+    assert fake_picamera2.instances[0].asked == {"format": "RGB888"}, "no size asked: the camera's own"
+    assert source.read().shape == (720, 1280, 3)
 
 
 def test_picamera_capture_failure_is_a_source_error(fake_picamera2: type[FakePicamera2]) -> None:

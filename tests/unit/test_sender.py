@@ -1,0 +1,89 @@
+"""The sender's REQ socket and identity, against real ZeroMQ sockets on loopback."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import pytest
+import zmq
+
+from client import cli
+from client.sender import Sender
+from client.sources import SyntheticSource
+from common.config import SenderConfig
+from tests.conftest import free_port
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_backoff_grows_with_failures_and_resets_after_a_healthy_period() -> None:
+    port = free_port()
+    clock = Clock()
+    sender = Sender(f"tcp://127.0.0.1:{port}", timeout=0.05, healthy_after=10.0, clock=clock)
+    rep = zmq.Context.instance().socket(zmq.REP)
+    rep.setsockopt(zmq.LINGER, 0)
+    try:
+        backoffs = []
+        for _ in range(6):  # nobody listens: every send times out
+            assert sender.send([b"x"]) is None
+            backoffs.append(sender.backoff())
+        assert backoffs == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+        rep.bind(f"tcp://127.0.0.1:{port}")
+        answer = threading.Thread(target=lambda: [rep.send(rep.recv()) for _ in range(3)], daemon=True)
+        answer.start()
+        sender.timeout_ms = 3000
+        assert sender.send([b"a"]) == b"a"
+        assert sender.backoff() == 1.0, "one answer is not yet a healthy period"
+        clock.now += 11
+        assert sender.send([b"b"]) == b"b"
+        assert sender.failures == 0 and sender.backoff() == 0.1, "a later outage starts from the bottom again"
+        assert sender.reconnects == 6
+    finally:
+        sender.close()
+        rep.close(linger=0)
+
+
+def test_sender_id_is_stable_per_machine_and_source(tmp_path: Path) -> None:
+    machine = tmp_path / "machine-id"
+    machine.write_text("0123456789abcdef0123456789abcdef\n")
+    a = cli.sender_id("picamera", str(machine))
+    assert a == cli.sender_id("picamera", str(machine)), "the same after a restart"
+    assert a != cli.sender_id("/dev/video0", str(machine)), "another camera of the same machine"
+    machine.write_text("fedcba9876543210fedcba9876543210\n")
+    assert a != cli.sender_id("picamera", str(machine)), "another machine"
+    assert len(a) == 16
+
+
+def test_a_name_conflict_tells_the_user_to_set_a_name(caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port()
+    rep = zmq.Context.instance().socket(zmq.REP)
+    rep.setsockopt(zmq.LINGER, 0)
+    rep.bind(f"tcp://127.0.0.1:{port}")
+    stop = threading.Event()
+
+    def refuse() -> None:
+        for _ in range(2):
+            rep.recv_multipart()
+            rep.send(b"ERROR name-conflict: camera name 'raspberrypi' is in use by another sender")
+        stop.set()
+
+    refuser = threading.Thread(target=refuse, daemon=True)
+    refuser.start()
+    cfg = SenderConfig(server_ip="127.0.0.1", server_port=port, source="synthetic", name="raspberrypi", fps=50)
+    sender = Sender(f"tcp://127.0.0.1:{port}", 3.0)
+    try:
+        with caplog.at_level(logging.WARNING):
+            cli.stream(cfg, SyntheticSource(160), sender, stop, lambda: SyntheticSource(160), ident="x")
+    finally:
+        sender.close()
+        rep.close(linger=0)
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "--name NAME" in errors[0] and "'raspberrypi'" in errors[0]
