@@ -248,6 +248,43 @@ def viewer_cost(counts: list[int], seconds: float, warmup: float) -> dict[str, A
     return results
 
 
+def page_streams(cams: int, fps: float, streams: int, seconds: float, warmup: float) -> dict[str, Any]:
+    """``streams`` page streams, each watching its own 2 of ``cams`` cameras: each stream is
+    woken only by its cameras, so the cost per stream follows its cameras, not the whole hub."""
+    hub = CamnetHub()
+    senders = loads(hub.zmq, cams, fps, "640x480", prefix="cam")
+    subsets = [[f"cam-{i % cams:02d}", f"cam-{(i * 7 + 3) % cams:02d}"] for i in range(streams)]
+    try:
+        base = window(hub, warmup, seconds)
+        viewers = spawn(
+            "bench.viewers",
+            "--port",
+            str(hub.http),
+            "--pages",
+            ";".join(",".join(s) for s in subsets),
+            "--seconds",
+            str(seconds + 2 * warmup),
+        )
+        loaded = window(hub, warmup, seconds)
+        out, _ = viewers.communicate(timeout=seconds + 60)
+        per = json.loads(out)["pages"]
+    finally:
+        stop(senders)
+        hub.close()
+    span = seconds + 2 * warmup
+    expected = [len(set(p["cameras"])) * fps for p in per]
+    return {
+        "cameras": cams,
+        "fps": fps,
+        "streams": streams,
+        "idle_cpu_cores": base["cpu_cores"],
+        "cpu_cores": loaded["cpu_cores"],
+        "added_millicores_per_stream": 1000 * (loaded["cpu_cores"] - base["cpu_cores"]) / streams,
+        "median_delivered_share": statistics.median(p["frames"] / span / e for p, e in zip(per, expected, strict=True)),
+        "foreign_frames": sum(p["foreign"] for p in per),
+    }
+
+
 def latency(seconds: float, busy: int, busy_fps: float) -> dict[str, Any]:
     hub = CamnetHub()
     background = loads(hub.zmq, busy, busy_fps, "640x480", prefix="busy") if busy else []
@@ -400,6 +437,13 @@ def table(r: dict[str, Any]) -> str:
             f"p99 {lat['p99_ms']:.1f} ms ({lat['frames']} frames) | target p99 <= "
             f"{50 if lat['busy_cameras'] else 15} ms |"
         )
+    for p in [r["pages"]] if "pages" in r else []:
+        lines.append(
+            f"| {p['streams']} page streams, 2 of {p['cameras']} cams x {p['fps']:.0f} fps each | — | "
+            f"{p['added_millicores_per_stream']:.1f} millicores/stream ({p['idle_cpu_cores']:.2f} -> "
+            f"{p['cpu_cores']:.2f} cores), median {p['median_delivered_share']:.0%} of their frames, "
+            f"{p['foreign_frames']} frames of unwatched cameras | woken only by watched cameras |"
+        )
     for m in [r["memory"]] if "memory" in r else []:
         lines.append(
             f"| hub RSS, {m['cameras']} cams + {m['viewers']} viewers | — | {m['rss_mb_first']:.0f} -> "
@@ -420,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
     parser.add_argument(
         "--only",
-        choices=["capacity", "viewers", "latency", "memory", "sender"],
+        choices=["capacity", "viewers", "pages", "latency", "memory", "sender"],
         action="append",
         help="run only these scenarios (repeatable)",
     )
@@ -429,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     secs, warm = (1.5, 1.0) if smoke else (8.0, 4.0)
     cams, fps = (2, 20) if smoke else (16, 100)
     results: dict[str, Any] = {"smoke": smoke, "cpu_count": os.cpu_count(), "started": time.time()}
-    want = set(args.only or ["capacity", "viewers", "latency", "memory", "sender"])
+    want = set(args.only or ["capacity", "viewers", "pages", "latency", "memory", "sender"])
     if "capacity" in want:
         cases = (
             [("640x480", "plain")] if smoke else [("640x480", "plain"), ("640x480", "detailed"), ("1280x720", "plain")]
@@ -438,6 +482,8 @@ def main(argv: list[str] | None = None) -> int:
             results["capacity"] = [capacity(size, detail, cams, fps, warm, secs, tmp) for size, detail in cases]
     if "viewers" in want:
         results["viewers"] = viewer_cost([2] if smoke else [1, 20, 100], secs, warm if smoke else 2.0)
+    if "pages" in want:
+        results["pages"] = page_streams(4 if smoke else 16, 15, 6 if smoke else 50, secs, warm)
     if "latency" in want:
         results["latency"] = [latency(secs + 1, 0, 0), latency(secs + 1, 2 if smoke else 16, 20 if smoke else 100)]
     if "memory" in want:

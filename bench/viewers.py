@@ -133,14 +133,29 @@ def mjpeg(port: int, path: str, count: int, seconds: float) -> dict[str, object]
     return {"viewers": viewers}
 
 
+def take_records(records: bytearray) -> list[tuple[dict[str, object], bytes]]:
+    """Remove and return the complete page-stream records at the front of ``records``."""
+    out = []
+    while len(records) >= 8:
+        meta_len, jpeg_len = struct.unpack_from(">II", records)
+        end = 8 + meta_len + jpeg_len
+        if len(records) < end:
+            break
+        out.append((json.loads(bytes(records[8 : 8 + meta_len])), bytes(records[8 + meta_len : end])))
+        del records[:end]
+    return out
+
+
+def page_request(cameras: list[str]) -> bytes:
+    """The HTTP request that opens a page stream of every frame of ``cameras``."""
+    body = json.dumps({"cameras": {name: 0 for name in cameras}}).encode()
+    head = b"POST /api/stream HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    return head % len(body) + body
+
+
 def page(port: int, cameras: list[str], seconds: float) -> dict[str, object]:
     """One page stream of ``cameras``; when each stamped frame number arrived (monotonic)."""
-    body = json.dumps({"cameras": {name: 0 for name in cameras}}).encode()
-    request = (
-        b"POST /api/stream HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-        b"Content-Length: %d\r\n\r\n" % len(body)
-    ) + body
-    sock = connect(port, request)
+    sock = connect(port, page_request(cameras))
     chunks, records = Dechunker(), bytearray()
     arrivals: dict[str, dict[int, float]] = {name: {} for name in cameras}
     deadline = time.monotonic() + seconds
@@ -152,17 +167,34 @@ def page(port: int, cameras: list[str], seconds: float) -> dict[str, object]:
         at = time.monotonic()
         for chunk in chunks.feed(sock.recv(1 << 20)):
             records += chunk
-        while len(records) >= 8:
-            meta_len, jpeg_len = struct.unpack_from(">II", records)
-            end = 8 + meta_len + jpeg_len
-            if len(records) < end:
-                break
-            meta = json.loads(bytes(records[8 : 8 + meta_len]))
+        for meta, jpeg in take_records(records):
             if meta["type"] == "frame" and meta["camera"] in arrivals:
-                arrivals[meta["camera"]][read_stamp(bytes(records[8 + meta_len : end]))] = at
-            del records[:end]
+                arrivals[meta["camera"]][read_stamp(jpeg)] = at
     sock.close()
     return {"arrivals": arrivals}
+
+
+def pages(port: int, subsets: list[list[str]], seconds: float) -> dict[str, object]:
+    """One page stream per subset of cameras, all in this process: frame records each got."""
+    sel = selectors.DefaultSelector()
+    streams = []
+    for cameras in subsets:
+        state = {"cameras": cameras, "chunks": Dechunker(), "records": bytearray(), "frames": 0, "foreign": 0}
+        streams.append(state)
+        sel.register(connect(port, page_request(cameras)), selectors.EVENT_READ, state)
+    deadline = time.monotonic() + seconds
+    while (now := time.monotonic()) < deadline:
+        for key, _ in sel.select(timeout=deadline - now):
+            st = key.data
+            for chunk in st["chunks"].feed(key.fileobj.recv(1 << 20)):  # type: ignore[union-attr]
+                st["records"] += chunk
+            for meta, _ in take_records(st["records"]):
+                if meta["type"] == "frame":
+                    st["frames"] += 1
+                    st["foreign"] += meta["camera"] not in st["cameras"]
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()  # type: ignore[union-attr]
+    return {"pages": [{"cameras": st["cameras"], "frames": st["frames"], "foreign": st["foreign"]} for st in streams]}
 
 
 def main() -> int:
@@ -172,9 +204,12 @@ def main() -> int:
     parser.add_argument("--mjpeg", help="path of an MJPEG stream to watch")
     parser.add_argument("--count", type=int, default=1)
     parser.add_argument("--page", help="comma-separated cameras to watch on one page stream")
+    parser.add_argument("--pages", help="page streams: camera subsets separated by ';', cameras by ','")
     args = parser.parse_args()
     if args.mjpeg:
         result = mjpeg(args.port, args.mjpeg, args.count, args.seconds)
+    elif args.pages:
+        result = pages(args.port, [subset.split(",") for subset in args.pages.split(";")], args.seconds)
     else:
         result = page(args.port, args.page.split(","), args.seconds)
     json.dump(result, sys.stdout)

@@ -154,6 +154,8 @@ class LiveSource:
             opened = self._opened
         if not opened:
             self._running = False  # a late open is released by the grab thread itself
+            if opened is False:  # the thread is releasing the capture: let it finish first, or
+                self._thread.join(timeout=2.0)  # a process that exits now aborts inside OpenCV
             raise SourceError(
                 self._failed
                 if opened is False and self._failed

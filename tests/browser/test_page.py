@@ -9,7 +9,7 @@ import pytest
 
 from hub.app import Hub
 from tests.browser.conftest import CameraFeeder, screenshot
-from tests.conftest import url, wait_until
+from tests.conftest import RawSender, jpeg, scene, url, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -70,6 +70,25 @@ def test_new_camera_appears_and_stopped_one_goes_offline_and_back(hub: Hub, feed
     screenshot(page, "camera-offline")
     feeder.add("porch")
     page.wait_for_function("() => document.querySelector('[data-camera=\"porch\"]').dataset.status === 'online'")
+
+
+def test_a_name_used_by_two_senders_is_shown_on_its_tile(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
+    feeder.add("garage")
+    page.goto(url(hub, "/"))
+    wait_painted(page, ["garage"])
+    assert not page.locator('[data-camera="garage"] .status').is_visible()
+    # The feeder's stock-format frames carry no id; a camnet sender with another id is refused.
+    intruder = RawSender(hub.config.zmq_port)
+    try:
+        hub.cameras.get("garage").claim("first-pi")
+        reply = intruder.frame("garage", jpeg(scene(0, False)), id="second-pi")
+        assert reply.startswith(b"ERROR name-conflict")
+        status = page.locator('[data-camera="garage"] .status')
+        status.wait_for(state="visible", timeout=5000)
+        assert "another sender also uses this name" in status.inner_text()
+        screenshot(page, "name-conflict")
+    finally:
+        intruder.close()
 
 
 def test_phone_shows_one_column_without_horizontal_scrolling(hub: Hub, feeder: CameraFeeder, browser) -> None:  # type: ignore[no-untyped-def]

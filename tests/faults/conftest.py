@@ -95,7 +95,15 @@ def hub_process() -> Iterator[HubProcess]:
     hub.stop()
 
 
-def sender(hub: HubProcess, name: str, source: str = "synthetic", fps: float = 10) -> subprocess.Popen[bytes]:
+def sender(
+    hub: HubProcess,
+    name: str,
+    source: str = "synthetic",
+    fps: float = 10,
+    *flags: str,
+    output: int = subprocess.DEVNULL,
+) -> subprocess.Popen[bytes]:
+    """``camnet-sender`` as a real process (320 wide unless ``flags`` say otherwise)."""
     return start_process(
         [
             "client.cli",
@@ -113,9 +121,10 @@ def sender(hub: HubProcess, name: str, source: str = "synthetic", fps: float = 1
             "320",
             "--timeout",
             "1.0",
+            *flags,
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT if output == subprocess.PIPE else subprocess.DEVNULL,
     )
 
 

@@ -1,4 +1,6 @@
-"""A smoke run of the benchmark, so that `make bench` keeps working. No timing assertions."""
+"""A smoke run of the benchmark, so that `make bench` keeps working. No timing assertions: what
+is checked is what a broken scenario would get wrong (frames not delivered, sent twice, or to
+streams that did not ask for them), not how fast this shared machine is."""
 
 from __future__ import annotations
 
@@ -27,9 +29,17 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     data = json.loads(out.read_text())
     cap = data["capacity"][0]
-    assert cap["camnet"]["analysed_per_s"] > 0 and cap["seed"]["analysed_per_s"] > 0
-    assert data["viewers"]["2"]["median_fps"] > 0
-    assert all(lat["frames"] > 0 for lat in data["latency"])
-    assert data["memory"]["rss_mb_max"] > 0
-    assert data["sender"][0]["frames"] > 0
-    assert "| figure |" in result.stdout
+    camnet = cap["camnet"]
+    assert camnet["analysed_per_s"] > 0.5 * camnet["received_per_s"] > 0, "the hub analysed what it received"
+    assert cap["seed"]["analysed_per_s"] > 0
+    assert cap["ratio_per_cpu_s"] == camnet["analysed_per_cpu_s"] / cap["seed"]["analysed_per_cpu_s"]
+    viewers = data["viewers"]["2"]
+    assert viewers["duplicates"] == 0 and viewers["median_fps"] > 10, "a 30 fps camera reached its viewers"
+    pages = data["pages"]
+    assert pages["foreign_frames"] == 0, "page streams get only the cameras they asked for"
+    assert pages["median_delivered_share"] > 0.5
+    assert all(lat["frames"] > 10 and lat["p50_ms"] <= lat["p99_ms"] for lat in data["latency"])
+    assert data["memory"]["rss_mb_first"] <= data["memory"]["rss_mb_max"] < 1000
+    assert data["sender"][0]["frames"] > 10
+    for row in ("| figure |", "page streams", "MJPEG viewers", "latency", "hub RSS", "sender CPU"):
+        assert row in result.stdout, f"the table lacks {row!r}"

@@ -378,3 +378,62 @@ def test_a_wedged_receive_loop_fails_healthz_and_stops_the_watchdog(hub: Hub, ra
         release.set()
         hub.stopping.set()
         waiter.join(5)
+
+
+def test_overlay_renders_once_per_frame_and_a_failed_render_costs_one_frame(
+    hub: Hub, raw_sender: RawSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hub.overlay as overlay
+
+    calls: list[int] = []
+    real = overlay.burn_in
+    broken = threading.Event()
+
+    def counted(frame):  # type: ignore[no-untyped-def]
+        calls.append(frame.seq)
+        if broken.is_set():
+            raise RuntimeError("drawing failed")
+        return real(frame)
+
+    monkeypatch.setattr(overlay, "burn_in", counted)
+    feed(raw_sender, "silent", 0, 1, False)  # one frame, then silence: viewers render their first
+    got: list[list[bytes]] = [[] for _ in range(4)]
+    readers = [
+        threading.Thread(target=lambda i=i: got[i].extend(read_mjpeg(hub, "/video_feed/silent", 1))) for i in range(4)
+    ]
+    for r in readers:
+        r.start()
+    for r in readers:
+        r.join(10)
+    for _ in range(5):
+        assert get(hub, "/snapshot/silent?overlay=1")[0] == 200
+    assert all(len(g) == 1 for g in got) and len({g[0] for g in got}) == 1, "everyone got the same drawn frame"
+    assert calls == [1], f"rendered {len(calls)} times for one frame"
+    broken.set()
+    feed(raw_sender, "silent", 1, 1, False)
+    wait_until(lambda: hub.cameras.get("silent").frame.seq == 2)
+    status, body, _ = get(hub, "/snapshot/silent?overlay=1")
+    assert status == 503 and b"could not draw the overlay" in body
+    assert get(hub, "/snapshot/silent")[0] == 200, "the plain snapshot is unaffected"
+    broken.clear()
+    feed(raw_sender, "silent", 2, 1, False)
+    wait_until(lambda: hub.cameras.get("silent").frame.seq == 3)
+    assert get(hub, "/snapshot/silent?overlay=1")[0] == 200
+    hub.renderer.close()
+    assert hub.renderer.render(hub.cameras.get("silent").frame) is not None, "cached: no new render needed"
+    feed(raw_sender, "silent", 3, 1, False)
+    wait_until(lambda: hub.cameras.get("silent").frame.seq == 4)
+    assert hub.renderer.render(hub.cameras.get("silent").frame) is None, "after close: None, not RuntimeError"
+
+
+def test_a_page_stream_is_not_woken_by_cameras_it_does_not_watch(hub: Hub, raw_sender: RawSender) -> None:
+    feed(raw_sender, "watched", 0, 1, False)
+    waker = hub.cameras.watch(["watched"])
+    try:
+        feed(raw_sender, "other", 0, 5, True)
+        wait_until(lambda: hub.cameras.get("other").analyzed == 5)
+        assert not waker.wait(0.01)
+        feed(raw_sender, "watched", 1, 1, False)
+        wait_until(lambda: waker.wait(0.01), timeout=3)
+    finally:
+        hub.cameras.unwatch(waker)

@@ -37,7 +37,7 @@ def test_backoff_grows_with_failures_and_resets_after_a_healthy_period() -> None
             backoffs.append(sender.backoff())
         assert backoffs == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
         rep.bind(f"tcp://127.0.0.1:{port}")
-        answer = threading.Thread(target=lambda: [rep.send(rep.recv()) for _ in range(3)], daemon=True)
+        answer = threading.Thread(target=lambda: [rep.send(rep.recv()) for _ in range(2)], daemon=True)
         answer.start()
         sender.timeout_ms = 3000
         assert sender.send([b"a"]) == b"a"
@@ -46,6 +46,7 @@ def test_backoff_grows_with_failures_and_resets_after_a_healthy_period() -> None
         assert sender.send([b"b"]) == b"b"
         assert sender.failures == 0 and sender.backoff() == 0.1, "a later outage starts from the bottom again"
         assert sender.reconnects == 6
+        answer.join(5)  # a ZeroMQ socket must not be closed while another thread uses it
     finally:
         sender.close()
         rep.close(linger=0)
@@ -83,6 +84,7 @@ def test_a_name_conflict_tells_the_user_to_set_a_name(caplog: pytest.LogCaptureF
         with caplog.at_level(logging.WARNING):
             cli.stream(cfg, SyntheticSource(160), sender, stop, lambda: SyntheticSource(160), ident="x")
     finally:
+        refuser.join(5)
         sender.close()
         rep.close(linger=0)
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]

@@ -24,8 +24,17 @@ def test_ready_and_watchdog_reach_the_notify_socket(tmp_path: Path) -> None:
         assert server.recv(100) == b"STOPPING=1"
 
 
-def test_without_systemd_nothing_happens() -> None:
-    notifier = Notifier({})
+def test_without_systemd_nothing_is_sent(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sent: list[object] = []
+    monkeypatch.setattr(socket.socket, "sendto", lambda self, *args: sent.append(args))
+    notifier = Notifier({"WATCHDOG_USEC": "2000000"})  # a watchdog but no socket: still nothing
     notifier.ready("x")
     notifier.heartbeat()
-    assert notifier.interval is None
+    notifier.stopping()
+    assert sent == [] and notifier.address == ""
+
+
+def test_a_vanished_notify_socket_is_not_an_error(tmp_path: Path) -> None:
+    notifier = Notifier({"NOTIFY_SOCKET": str(tmp_path / "gone"), "WATCHDOG_USEC": "1000000"})
+    notifier.ready("x")  # logged at debug level, never raised: systemd may restart meanwhile
+    notifier.heartbeat()

@@ -125,9 +125,13 @@ function onCameras(list) {
     if (!tile) { tile = addCamera(cam.name); changed = true; }
     tile.root.dataset.status = cam.status;
     if (cam.status === "online") online++;
-    tile.status.textContent = cam.status === "offline"
+    const state = cam.status === "offline"
       ? "offline · last seen " + new Date(cam.last_seen * 1000).toLocaleTimeString()
       : cam.status === "camera-error" ? "camera error: " + (cam.camera_error || "") : "";
+    // Two senders claim this name: the hub keeps the first; the other must be renamed.
+    const conflict = cam.name_conflict ? "another sender also uses this name: give it its own --name" : "";
+    tile.status.textContent = [state, conflict].filter(Boolean).join(" · ");
+    tile.root.classList.toggle("conflict", Boolean(cam.name_conflict));
     if (cam.status !== "online") { tile.root.classList.remove("motion"); tile.box.hidden = true; }
     tile.fps.textContent = cam.fps && cam.status === "online" ? cam.fps.toFixed(1) + " fps" : "";
     if (single) tile.details.textContent = describeSender(cam);
