@@ -437,3 +437,44 @@ def test_a_page_stream_is_not_woken_by_cameras_it_does_not_watch(hub: Hub, raw_s
         wait_until(lambda: waker.wait(0.01), timeout=3)
     finally:
         hub.cameras.unwatch(waker)
+
+
+def test_frame_time_is_when_the_hub_received_it(hub: Hub) -> None:
+    from common.motion import MotionAnalyzer
+    from hub.worker import CameraWorker
+
+    camera, _ = hub.cameras.get_or_add("late")
+    message = protocol.parse([b'{"msg": "late"}', jpeg(scene(0, False))], 10**7, received=1234.5)
+    frame = CameraWorker(camera, MotionAnalyzer()).process(message)  # analysed long after receipt
+    assert frame is not None and frame.time == 1234.5
+
+
+def test_cameras_named_page_and_all_have_their_own_viewer_counts(hub: Hub, raw_sender: RawSender) -> None:
+    feed(raw_sender, "page", 0, 1, False)
+    feed(raw_sender, "all", 0, 1, False)
+    request = urllib.request.Request(
+        url(hub, "/api/stream"), data=b'{"cameras": {"page": 0}}', headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=5), urllib.request.urlopen(url(hub, "/video_feed/all"), timeout=5):
+        streams = hub.web.server.wsgi_app.extensions["camnet.streams"]
+        wait_until(lambda: streams.pages == 1 and streams.montages == 1)
+        text = get(hub, "/metrics")[1].decode()
+        assert 'camnet_camera_viewers{camera="page"} 0.0' in text
+        assert 'camnet_camera_viewers{camera="all"} 0.0' in text
+
+
+def test_repeated_analysis_crashes_log_one_traceback(hub: Hub, raw_sender: RawSender, caplog) -> None:  # type: ignore[no-untyped-def]
+    feed(raw_sender, "buggy", 0, 1, False)
+    wait_until(lambda: hub.cameras.get("buggy").analyzed == 1)
+
+    def bug(*args):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("a bug in analysis")
+
+    hub.workers["buggy"].analyzer.analyze = bug  # type: ignore[method-assign]
+    with caplog.at_level("ERROR"):
+        for i in range(1, 6):
+            feed(raw_sender, "buggy", i, 1, False)
+            wait_until(lambda i=i: hub.cameras.get("buggy").restarts == i)
+            hub.workers["buggy"].analyzer.analyze = bug  # type: ignore[method-assign]
+    tracebacks = [r for r in caplog.records if r.exc_info and "buggy" in r.getMessage()]
+    assert len(tracebacks) == 1 and hub.cameras.get("buggy").restarts == 5
