@@ -464,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
     parser.add_argument(
         "--only",
-        choices=["capacity", "viewers", "pages", "latency", "memory", "sender"],
+        choices=["capacity", "viewers", "pages", "latency", "memory", "sender", "motion"],
         action="append",
         help="run only these scenarios (repeatable)",
     )
@@ -473,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     secs, warm = (1.5, 1.0) if smoke else (8.0, 4.0)
     cams, fps = (2, 20) if smoke else (16, 100)
     results: dict[str, Any] = {"smoke": smoke, "cpu_count": os.cpu_count(), "started": time.time()}
-    want = set(args.only or ["capacity", "viewers", "pages", "latency", "memory", "sender"])
+    want = set(args.only or ["capacity", "viewers", "pages", "latency", "memory", "sender", "motion"])
     if "capacity" in want:
         cases = (
             [("640x480", "plain")] if smoke else [("640x480", "plain"), ("640x480", "detailed"), ("1280x720", "plain")]
@@ -490,7 +490,17 @@ def main(argv: list[str] | None = None) -> int:
         results["memory"] = memory(2 if smoke else 16, 4 if smoke else 50, 3 if smoke else 20)
     if "sender" in want:
         results["sender"] = [sender_cost(w, secs) for w in ([640] if smoke else [640, 1280])]
+    if "motion" in want:
+        from bench import motion_quality, scenes
+
+        chosen = tuple(s for s in scenes.SCENES if s.name in ("walker", "light on")) if smoke else scenes.SCENES
+        results["motion"] = motion_quality.run(1 if smoke else 3, chosen)
     text = table(results)
+    if "motion" in results:
+        from bench import motion_quality
+
+        text += "\n\nMotion quality on the scene suite (frame-level F1 after warm-up, false events):\n\n"
+        text += motion_quality.table(results["motion"])
     print(text)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

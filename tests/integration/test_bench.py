@@ -41,5 +41,8 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     assert all(lat["frames"] > 10 and lat["p50_ms"] <= lat["p99_ms"] for lat in data["latency"])
     assert data["memory"]["rss_mb_first"] <= data["memory"]["rss_mb_max"] < 1000
     assert data["sender"][0]["frames"] > 10
-    for row in ("| figure |", "page streams", "MJPEG viewers", "latency", "hub RSS", "sender CPU"):
+    motion = data["motion"]
+    assert set(motion) == {"seed", "mog2"} and motion["seed"]["scenes"]["light on"]["false_events"] >= 0
+    assert 0 <= motion["seed"]["mean_f1"] <= 1 and motion["seed"]["scenes"]["walker"]["f1"] > 0.5
+    for row in ("| figure |", "page streams", "MJPEG viewers", "latency", "hub RSS", "sender CPU", "| walker |"):
         assert row in result.stdout, f"the table lacks {row!r}"
