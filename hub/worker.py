@@ -26,8 +26,7 @@ from hub.overlay import burn_in
 from hub.store import Camera
 
 log = logging.getLogger(__name__)
-_throttle = Throttle(10.0)
-_crash_throttle = Throttle(10.0)
+_throttle = Throttle(10.0)  # keyed by camera and what went wrong
 
 
 class CameraWorker:
@@ -55,7 +54,7 @@ class CameraWorker:
             gray = self.analyzer.gray_from_jpeg(jpeg, message.width)
         if gray is None or jpeg is None:
             self.camera.bad_frames += 1
-            if _throttle.ready(self.camera.name) is not None:
+            if _throttle.ready(f"bad-frame:{self.camera.name}") is not None:
                 log.warning(
                     "camera %r sent a frame that does not decode as JPEG (%d so far); check the sender's encoder",
                     self.camera.name,
@@ -131,7 +130,7 @@ class WorkerPool:
                 # A bug on one frame must not end the camera: count it, restart its model, and
                 # log it with its traceback at most once per camera every 10 s.
                 worker.camera.restarts += 1
-                held = _crash_throttle.ready(worker.camera.name)
+                held = _throttle.ready(f"crash:{worker.camera.name}")
                 if held is not None:
                     log.exception(
                         "analysis of camera %r failed; restarting its motion model (restart %d, %d not logged)",

@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from common.frames import MJPEG_BOUNDARY
 from common.protocol import ProtocolError, validate_name
-from hub.store import Camera
+from hub.store import OFFLINE, Camera
 from hub.web.metrics import exposition
 from hub.web.streams import Stream, Streams
 
@@ -126,7 +126,7 @@ def forget_camera(name: str) -> Response:
     if isinstance(found, Response):
         return found
     hub = _hub()
-    if found.status() != "offline":
+    if found.status() != OFFLINE:
         return _error(
             409,
             f"camera {name!r} is still sending and would come back at its next frame; "
