@@ -111,8 +111,11 @@ SCENES: tuple[Scene, ...] = (
     Scene("dusk", seconds=12.0, light=lambda t: 1.0 - 0.05 * t),
     Scene("light on", base=0.45, light=_step(5.0, 1.0, 2.0)),
     Scene("lights off", light=_step(5.0, 1.0, 0.35)),
+    # someone switches the light on and walks in a moment later
+    Scene("light on, walker", base=0.45, light=_step(4.0, 1.0, 2.0), people=(Person(4.3, 8.0, 20, 560, 430, 170, 60),)),
     Scene("small far object", people=(Person(4.0, 9.0, 60, 580, 200, 26, 30),)),
-    Scene("slow walker", seconds=14.0, people=(Person(3.0, 14.0, 100, 330, 430, 170, 45),)),
+    # 80 px in 11 s: half a pixel a frame, slow enough for a running average to swallow it
+    Scene("slow walker", seconds=14.0, people=(Person(3.0, 14.0, 150, 230, 430, 170, 45),)),
     Scene("flicker", light=lambda t: 1.0 + 0.08 * math.sin(2 * math.pi * 2.5 * t)),
     Scene("auto exposure", light=lambda t: 1.0 + 0.35 * math.sin(math.pi * max(0.0, t - 4) / 2.5) * (t < 9)),
     Scene(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import textwrap
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -53,8 +54,12 @@ def setting(
 
 
 def settings_of(cls: type) -> list[dataclasses.Field[Any]]:
-    """The settings of a config class, in declaration order."""
-    return list(dataclasses.fields(cls))
+    """The settings of a config class, in declaration order (not its tables)."""
+    return [f for f in dataclasses.fields(cls) if "help" in f.metadata]
+
+
+def _has_cameras(cls: type) -> bool:
+    return any(f.name == "cameras" for f in dataclasses.fields(cls))
 
 
 def _type_of(f: dataclasses.Field[Any]) -> type:
@@ -98,12 +103,15 @@ PRECEDENCE = (
 )
 
 
-def build_parser(cls: type, prog: str, description: str) -> argparse.ArgumentParser:
-    """An argparse parser with one flag per setting (defaults stay None to see what was given)."""
+def build_parser(cls: type, prog: str, description: str, only: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """An argparse parser with one flag per setting (defaults stay None to see what was given);
+    ``only`` limits the flags to those settings (camnet-motion takes the hub's motion flags)."""
     parser = argparse.ArgumentParser(prog=prog, description=description, epilog=PRECEDENCE)
     required = parser.add_argument_group("required (as a flag, in the --config file or the environment)")
     optional = parser.add_argument_group("settings")
     for f in settings_of(cls):
+        if only is not None and f.name not in only:
+            continue
         names = [flag_of(f)] + ([f.metadata["short"]] if f.metadata["short"] else [])
         kind = _type_of(f)
         group = required if f.metadata["required"] else optional
@@ -167,6 +175,9 @@ def read_toml(path: Path, cls: type) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     known = _names(cls)
     for key, value in data.items():
+        if key == "cameras" and _has_cameras(cls):
+            data[key] = camera_tables(value, cls, f"{path}{_line_of(path, key)}")
+            continue
         if key not in known:
             raise ConfigError(
                 f"{path}{_line_of(path, key)}: unknown setting {key!r}; known settings: {', '.join(sorted(known))}", key
@@ -174,6 +185,85 @@ def read_toml(path: Path, cls: type) -> dict[str, Any]:
         if isinstance(value, dict):
             raise ConfigError(f"{path}: {key!r} must be a plain value, not a table")
     return data
+
+
+CAMERA_KEYS = (
+    "detector",
+    "threshold",
+    "min_area",
+    "start_frames",
+    "end_frames",
+    "frame_count",
+    "accum_weight",
+    "absorb_after",
+    "motion_width",
+    "analysis_fps",
+)  # hub settings a [cameras.<name>] table may set for one camera, besides ``masks``
+
+
+def camera_tables(value: Any, cls: type, where: str) -> dict[str, dict[str, Any]]:
+    """Check the ``[cameras.<name>]`` tables: real camera names, known keys, values in range."""
+    from common.protocol import ProtocolError, validate_name
+
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: 'cameras' must be tables like [cameras.garage], not a plain value", "cameras")
+    fields = {f.name: f for f in settings_of(cls)}
+    tables: dict[str, dict[str, Any]] = {}
+    for name, table in value.items():
+        try:
+            validate_name(name)
+        except ProtocolError as exc:
+            raise ConfigError(f"{where}: [cameras.{name!r}]: {exc.reason}", "cameras") from None
+        if not isinstance(table, dict):
+            raise ConfigError(f'{where}: cameras.{name} must be a table: [cameras."{name}"]', "cameras")
+        checked: dict[str, Any] = {}
+        for key, item in table.items():
+            if key == "masks":
+                checked[key] = parse_masks(item, f'{where}: [cameras."{name}"] masks')
+            elif key in CAMERA_KEYS:
+                try:
+                    checked[key] = _check(fields[key], item)
+                except ConfigError as exc:
+                    raise ConfigError(f'{where}: [cameras."{name}"] {exc}', key) from None
+            else:
+                raise ConfigError(
+                    f'{where}: [cameras."{name}"]: unknown setting {key!r}; a camera\'s table may set '
+                    f"{', '.join((*CAMERA_KEYS, 'masks'))}",
+                    key,
+                )
+        tables[name] = checked
+    return tables
+
+
+MAX_MASKS, MAX_CORNERS = 32, 64
+Polygon = tuple[tuple[float, float], ...]
+
+
+def parse_masks(value: Any, where: str) -> tuple[Polygon, ...]:
+    """Mask polygons from TOML or JSON: a list of polygons, each a list of 3 to 64 [x, y]
+    corners in 0-1 coordinates of the frame ([0, 0] top left, [1, 1] bottom right)."""
+    how = (
+        "give a list of polygons, each a list of [x, y] corners between 0 and 1, like [[[0, 0], [0.5, 0], [0.5, 0.3]]]"
+    )
+    if not isinstance(value, list) or len(value) > MAX_MASKS:
+        raise ConfigError(f"{where}: expected at most {MAX_MASKS} polygons; {how}", "masks")
+    polygons = []
+    for i, polygon in enumerate(value):
+        if not isinstance(polygon, list) or not 3 <= len(polygon) <= MAX_CORNERS:
+            raise ConfigError(f"{where}: polygon {i + 1} needs 3 to {MAX_CORNERS} corners; {how}", "masks")
+        corners = []
+        for corner in polygon:
+            if (
+                not isinstance(corner, list)
+                or len(corner) != 2
+                or not all(isinstance(c, (int, float)) and not isinstance(c, bool) and 0 <= c <= 1 for c in corner)
+            ):
+                raise ConfigError(
+                    f"{where}: polygon {i + 1} has a corner {corner!r} that is not [x, y] in 0-1", "masks"
+                )
+            corners.append((float(corner[0]), float(corner[1])))
+        polygons.append(tuple(corners))
+    return tuple(polygons)
 
 
 def _line_of(path: Path, key: str) -> str:
@@ -216,6 +306,8 @@ def make(cls: type[T], values: Mapping[str, Any]) -> T:
         how = "; ".join(f"{flag_of(f)}, {f.name} in the config file or {ENV_PREFIX}{f.name.upper()}" for f in missing)
         raise ConfigError(f"{what} {'is' if len(missing) == 1 else 'are'} required: pass {how}", missing[0].name)
     checked = {f.name: _check(f, values[f.name]) for f in settings_of(cls) if f.name in values}
+    if "cameras" in values and _has_cameras(cls):
+        checked["cameras"] = values["cameras"]  # checked as the file was read
     return cls(**checked)
 
 
@@ -241,6 +333,9 @@ def describe(config: object) -> str:
     for f in settings_of(type(config)):
         value = getattr(config, f.name)
         lines.append(f"{f.name} = {_toml_value(value)}")
+    for name, table in getattr(config, "cameras", {}).items():
+        lines += ["", f"[cameras.{_toml_value(name)}]"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
     return "\n".join(lines)
 
 
@@ -270,6 +365,23 @@ def example(cls: type, program: str, values: Mapping[str, Any] | None = None) ->
             lines.append(f"{f.name} = {_toml_value(EXAMPLE_VALUES.get(f.name, ''))}  # required")
         else:
             lines.append(f"#{f.name} = {_toml_value(f.default)}")
+    if _has_cameras(cls):
+        lines += [
+            "",
+            *(
+                "# " + line
+                for line in textwrap.wrap(
+                    'One camera\'s own motion settings: a [cameras."<name>"] table each (the camera need not '
+                    f"have connected yet). Keys: {', '.join(CAMERA_KEYS)}, and masks: polygons of [x, y] corners "
+                    "in 0-1 coordinates of the frame ([0, 0] top left) inside which motion is ignored. Masks "
+                    "drawn on the camera's page are kept in data_dir and add to these.",
+                    88,
+                )
+            ),
+            '#[cameras."front door"]',
+            "#min_area = 0.001",
+            "#masks = [[[0.0, 0.0], [1.0, 0.0], [1.0, 0.2], [0.0, 0.2]]]  # the street along the top",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -287,6 +399,8 @@ def _toml_value(value: Any) -> str:
             else:
                 out.append(ch)
         return '"' + "".join(out) + '"'
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return repr(value)
 
 
@@ -315,12 +429,44 @@ class HubConfig:
     )
     port: int = setting(8000, "HTTP port of the web page and streams (0: any free port)", short="-o", lo=0, hi=65535)
     zmq_port: int = setting(5555, "ZeroMQ port the senders connect to (imagezmq's default)", lo=1, hi=65535)
+    detector: str = setting(
+        "robust",
+        "motion detector: robust (not fooled by light changes, keeps slow walkers) or seed (the tutorial's)",
+        choices=("robust", "seed"),
+    )
+    threshold: int = setting(
+        0,
+        "pixel difference from the background that counts as motion (0: the detector's own: 25 for seed, "
+        "the tutorial's tVal; 10 for robust, which raises it further in a noisy scene)",
+        lo=0,
+        hi=255,
+    )
+    min_area: float = setting(
+        0.0003, "share of the frame a moving region must cover to count, so specks never start motion", lo=0, hi=1
+    )
+    start_frames: int = setting(2, "frames with motion in a row before a camera shows motion", lo=1, hi=100)
+    end_frames: int = setting(3, "frames without motion in a row before a camera's motion ends", lo=1, hi=1000)
     frame_count: int = setting(
         32, "frames used to build each camera's background model before detecting", short="-f", lo=1, hi=10000
     )
-    accum_weight: float = setting(0.1, "weight of each new frame in the background average", lo=0.001, hi=1.0)
-    threshold: int = setting(25, "pixel difference from the background that counts as motion (tVal)", lo=1, hi=255)
-    motion_width: int = setting(320, "frames are analysed at about this width (JPEG scaled decode)", lo=80, hi=4096)
+    accum_weight: float = setting(
+        0.1, "weight of each new frame in the background average (robust: per frame at 15 fps)", lo=0.001, hi=1.0
+    )
+    absorb_after: float = setting(
+        10.0, "seconds an object must stand still before the robust detector makes it background", lo=0.5, hi=86400
+    )
+    motion_width: int = setting(
+        0,
+        "frames are analysed at about this width, by JPEG scaled decode (0: the detector's own: 160 robust, 320 seed)",
+        lo=0,
+        hi=4096,
+    )
+    analysis_fps: float = setting(
+        0.0,
+        "analyse at most this many frames a second per camera; all are still streamed (0: every frame)",
+        lo=0,
+        hi=240,
+    )
     workers: int = setting(0, "threads that analyse frames (0: one per CPU core)", lo=0, hi=64)
     offline_after: float = setting(5.0, "seconds without a message before a camera shows offline", lo=0.5, hi=3600)
     forget_after: float = setting(
@@ -338,7 +484,25 @@ class HubConfig:
         10.0, "seconds a stalled viewer may block a write before it is dropped", lo=0.5, hi=600
     )
     montage_fps: float = setting(5.0, "frame rate of the server-side montage /video_feed/all", lo=0.2, hi=30)
+    data_dir: str = setting(
+        "",
+        "directory of the hub's state: masks saved from the page (events and clips later)",
+        shown="$STATE_DIRECTORY under systemd, else ~/.local/state/camnet",
+    )
     log_level: str = setting("info", "log verbosity", choices=LOG_LEVELS)
+    # [cameras.<name>] tables: one camera's motion settings (CAMERA_KEYS) and masks
+    cameras: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+
+def data_dir(cfg: HubConfig, env: Mapping[str, str]) -> Path:
+    """Where the hub keeps its state: data_dir, else systemd's StateDirectory=, else the
+    XDG state directory of the user."""
+    if cfg.data_dir:
+        return Path(cfg.data_dir).expanduser()
+    if env.get("STATE_DIRECTORY"):
+        return Path(env["STATE_DIRECTORY"].split(":")[0])
+    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(base) / "camnet"
 
 
 @dataclasses.dataclass(frozen=True)

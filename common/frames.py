@@ -6,7 +6,7 @@ import json
 import struct
 from dataclasses import dataclass, field
 
-from common.motion import Box
+from common.motion import QUIET, Box, Motion
 
 MJPEG_BOUNDARY = "frame"
 _RECORD_HEAD = struct.Struct(">II")  # metadata length, JPEG length
@@ -38,13 +38,18 @@ class Frame:
     width: int
     height: int
     time: float  # wall-clock seconds when the hub received it
-    box: Box | None
+    box: Box | None  # around all motion, while the camera shows motion
     chunk: bytes = field(repr=False)  # MJPEG part
     packet: bytes = field(repr=False)  # binary stream record
     overlay: bytes | None = field(default=None, repr=False)  # MJPEG part with the overlay burned in
+    motion: bool = False  # the camera's motion state (after hysteresis) at this frame
+    regions: tuple[Box, ...] = ()  # the moving regions, while the camera shows motion
 
     @classmethod
-    def build(cls, camera: str, seq: int, jpeg: bytes, width: int, height: int, time: float, box: Box | None) -> Frame:
+    def build(
+        cls, camera: str, seq: int, jpeg: bytes, width: int, height: int, time: float, found: Motion = QUIET
+    ) -> Frame:
+        box = found.box
         meta = {
             "type": "frame",
             "camera": camera,
@@ -52,6 +57,8 @@ class Frame:
             "time": round(time, 3),
             "width": width,
             "height": height,
+            "motion": found.motion,
             "box": list(box) if box else None,
         }
-        return cls(camera, seq, jpeg, width, height, time, box, mjpeg_part(jpeg, seq), record(meta, jpeg))
+        chunk, packet = mjpeg_part(jpeg, seq), record(meta, jpeg)
+        return cls(camera, seq, jpeg, width, height, time, box, chunk, packet, None, found.motion, found.regions)

@@ -6,13 +6,15 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import cv2
 
-from common.config import HubConfig
-from common.motion import MotionAnalyzer
+from common.config import ConfigError, HubConfig, Polygon
+from common.motion import MotionAnalyzer, MotionSettings
 from common.protocol import Message
+from hub.masks import SavedMasks, settings_for
 from hub.montage import Montage
 from hub.overlay import Renderer
 from hub.receiver import Receiver
@@ -34,8 +36,11 @@ class Hub:
         self.stopping = threading.Event()
         self.failure: str | None = None
         self.started_at = time.time()
+        self.data_dir = _state_directory(config.data_dir)
+        self.masks = SavedMasks(self.data_dir)
         self.cameras = Cameras(config.max_cameras, config.offline_after, config.forget_after, clock)
         self.workers: dict[str, CameraWorker] = {}  # written only by the receive thread
+        self._settings_lock = threading.Lock()  # a worker starts with the masks saved before it
         self.renderer = Renderer()
         self.montage = Montage(self.cameras, config.montage_fps, self.stopping)
         self.pool = WorkerPool(config.workers or os.cpu_count() or 2, self.stopping)
@@ -121,12 +126,26 @@ class Hub:
     def _add_worker(self, camera: Camera) -> CameraWorker:
         # Drop the workers of forgotten cameras: junk names must not pile up motion models.
         self.workers = {n: w for n, w in self.workers.items() if self.cameras.get(n) is w.camera}
-        cfg = self.config
-        analyzer = MotionAnalyzer(cfg.frame_count, cfg.accum_weight, cfg.threshold, cfg.motion_width)
-        worker = CameraWorker(camera, analyzer)
-        self.workers[camera.name] = worker
+        with self._settings_lock:
+            worker = CameraWorker(camera, MotionAnalyzer(self.motion_settings(camera.name)))
+            self.workers = {**self.workers, camera.name: worker}
         log.info("camera %r connected", camera.name)
         return worker
+
+    def motion_settings(self, camera: str) -> MotionSettings:
+        """The camera's motion settings: hub-wide, its [cameras.<name>] table, its saved masks."""
+        return settings_for(self.config, camera, self.masks.get(camera))
+
+    def save_masks(self, camera: str, masks: Sequence[Polygon]) -> MotionSettings:
+        """Save the masks drawn on a camera's page and apply them from its next frame on."""
+        with self._settings_lock:
+            self.masks.set(camera, masks)
+            settings = self.motion_settings(camera)
+            worker = self.workers.get(camera)
+            if worker is not None:
+                worker.analyzer.configure(settings)
+        log.info("camera %r: %d saved mask(s) in force", camera, len(masks))
+        return settings
 
     def _sweep(self) -> None:
         """Once a second: forget cameras offline for longer than forget_after."""
@@ -150,6 +169,20 @@ class Hub:
 
     def _all_threads(self) -> list[threading.Thread]:
         return [*self._threads, *self.pool.threads]
+
+
+def _state_directory(path: str) -> Path:
+    """The data directory, created if missing (only the hub's user may read it)."""
+    if not path:
+        raise ConfigError("data_dir is empty: camnet-hub resolves it before starting the hub")
+    directory = Path(path)
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the data directory {directory}: {exc.strerror}; pass --data-dir a writable directory"
+        ) from None
+    return directory
 
 
 def _zmq_host(ip: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -25,6 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"camnet-hub: {exc}", file=sys.stderr)
         return 2
+    cfg = dataclasses.replace(cfg, data_dir=str(config.data_dir(cfg, os.environ)))
     if args.check_config:
         print(config.describe(cfg))
         return 0
@@ -35,7 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from hub.app import Hub  # after logging is set up; keeps --help fast
 
-    hub = Hub(cfg)
+    try:
+        hub = Hub(cfg)
+    except ConfigError as exc:
+        print(f"camnet-hub: {exc}", file=sys.stderr)
+        return 2
     try:
         hub.start()
     except OSError as exc:

@@ -119,10 +119,11 @@ class Montage:
             image = cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), _REDUCED_COLOR[factor])
             if image is not None:
                 tile = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-            if frame.box is not None and status == ONLINE:
-                x1, y1, x2, y2 = frame.box
-                sx, sy = width / frame.width, height / frame.height
-                cv2.rectangle(tile, (int(x1 * sx), int(y1 * sy)), (int(x2 * sx), int(y2 * sy)), RED, 2)
+            if frame.motion and status == ONLINE:
+                if frame.box is not None:
+                    x1, y1, x2, y2 = frame.box
+                    sx, sy = width / frame.width, height / frame.height
+                    cv2.rectangle(tile, (int(x1 * sx), int(y1 * sy)), (int(x2 * sx), int(y2 * sy)), RED, 2)
                 cv2.rectangle(tile, (0, 0), (width - 1, height - 1), RED, 2)
         if status != ONLINE:
             tile = (tile // 3).astype(np.uint8)

@@ -123,7 +123,7 @@ class Camera:
         for at most ``offline_after``: a camera that goes silent in motion stops counting."""
         now = self._clock() if now is None else now
         frame = self.frame
-        if frame is None or frame.box is None:
+        if frame is None or not frame.motion:
             return self.motion_seconds
         return self.motion_seconds + min(now - self._last_frame, self.offline_after)
 
@@ -166,7 +166,7 @@ class Camera:
             "fps": round(self.fps(), 2),
             "width": frame.width if frame else None,
             "height": frame.height if frame else None,
-            "motion": box is not None and status == ONLINE,
+            "motion": frame is not None and frame.motion and status == ONLINE,
             "box": list(box) if box else None,
             "seq": frame.seq if frame else 0,
             "frames": self.received,

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from common.frames import Frame, mjpeg_part
-from common.motion import MotionAnalyzer
+from common.motion import Motion, MotionAnalyzer
 from common.protocol import Message
 from common.throttle import Throttle
 from hub.overlay import burn_in
@@ -41,10 +41,14 @@ class CameraWorker:
         self._seq = 0
 
     def process(self, message: Message) -> Frame | None:
-        """Analyse one frame and publish it; None if it could not be decoded."""
+        """Analyse one frame and publish it; None if it could not be decoded. A frame that
+        ``analysis_fps`` skips is published with the camera's last motion state."""
         received = message.received or time.time()
         jpeg = message.jpeg
         gray: np.ndarray | None
+        if message.pixels is None and not self.analyzer.due(received):
+            assert jpeg is not None
+            return self._publish(jpeg, message, received, self.analyzer.last)
         if message.pixels is not None:
             gray = self.analyzer.gray_from_pixels(message.pixels)
             ok, buf = cv2.imencode(".jpg", message.pixels, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
@@ -61,11 +65,14 @@ class CameraWorker:
                     self.camera.bad_frames,
                 )
             return None
-        box = self.analyzer.analyze(gray, message.width, message.height)
+        found = self.analyzer.analyze(gray, message.width, message.height, received)
         self.camera.analyzed += 1
         self.camera.model_resets = self.analyzer.resets
+        return self._publish(jpeg, message, received, found)
+
+    def _publish(self, jpeg: bytes, message: Message, received: float, found: Motion) -> Frame:
         self._seq += 1
-        frame = Frame.build(self.camera.name, self._seq, jpeg, message.width, message.height, received, box)
+        frame = Frame.build(self.camera.name, self._seq, jpeg, message.width, message.height, received, found)
         if self.camera.overlay_viewers:  # render once here, not in a viewer thread that others wait on
             frame = dataclasses.replace(frame, overlay=mjpeg_part(burn_in(frame), frame.seq))
         self.camera.publish(frame)

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -82,13 +83,21 @@ class RawSender:
 
 
 @pytest.fixture
-def hub_factory() -> Iterator[Callable[..., Hub]]:
+def hub_factory(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
     """Start in-process hubs on free ports; all are stopped at the end of the test."""
     hubs: list[Hub] = []
 
     def make(**overrides: object) -> Hub:
         cfg = dataclasses.replace(
-            HubConfig(ip="127.0.0.1", port=0, zmq_port=free_port(), frame_count=5, offline_after=1.5), **overrides
+            HubConfig(
+                ip="127.0.0.1",
+                port=0,
+                zmq_port=free_port(),
+                frame_count=5,
+                offline_after=1.5,
+                data_dir=str(tmp_path / f"hub{len(hubs)}"),
+            ),
+            **overrides,
         )
         hub = Hub(cfg)
         hub.start()
@@ -143,5 +152,7 @@ def read_mjpeg(hub: Hub, path: str, count: int, timeout: float = 10.0) -> list[b
 def start_process(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
     """Run a camnet command as a real process with this interpreter and the repo on the path."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    if "--data-dir" not in args:  # each hub its own state, never the user's own ~/.local/state
+        env.setdefault("CAMNET_DATA_DIR", tempfile.mkdtemp(prefix="camnet-test-"))
     kwargs = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, **kwargs}
     return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, **kwargs)  # type: ignore[call-overload]

@@ -25,11 +25,18 @@ def test_example_configs_match_the_settings(path: str, cls: type, program: str, 
     text = (DEPLOY / path).read_text()
     assert text == config.example(cls, program), f"deploy/{path} is stale: run python -m common.config deploy"
     # and they load: every commented default uncommented must be accepted as it stands
-    uncommented = "\n".join(line[1:] if line.startswith("#") and " = " in line else line for line in text.splitlines())
+    # (the [cameras."front door"] example table too)
+    uncommented = "\n".join(
+        line[1:] if line.startswith("#") and (" = " in line or line.startswith("#[")) else line
+        for line in text.splitlines()
+    )
     (tmp_path / path).write_text(uncommented)
     values = config.read_toml(tmp_path / path, cls)
-    assert set(values) == {f.name for f in config.settings_of(cls)}
-    config.make(cls, values)
+    tables = {"cameras"} if cls is HubConfig else set()
+    assert set(values) == {f.name for f in config.settings_of(cls)} | tables
+    built = config.make(cls, values)
+    if cls is HubConfig:
+        assert built.cameras["front door"]["min_area"] == 0.001 and len(built.cameras["front door"]["masks"]) == 1
 
 
 @pytest.mark.parametrize("unit", UNITS)
@@ -49,6 +56,7 @@ def test_units_verify(unit: str, tmp_path: Path) -> None:
     ):
         assert line in text, f"{unit} lacks {line}"
     assert ("SupplementaryGroups=video" in text) == ("sender" in unit)
+    assert ("StateDirectory=camnet" in text) == ("hub" in unit), "the hub's --data-dir is systemd's state directory"
     # The install path does not exist here: point ExecStart at this interpreter to verify the rest.
     (tmp_path / unit).write_text(
         text.replace("/opt/camnet/venv/bin/camnet-hub", sys.executable).replace(

@@ -9,6 +9,7 @@ import pytest
 
 from common import config
 from common.config import ConfigError, HubConfig, SenderConfig
+from common.detectors import SeedDetector
 
 
 def load_hub(argv: list[str], env: dict[str, str] | None = None) -> HubConfig:
@@ -18,7 +19,9 @@ def load_hub(argv: list[str], env: dict[str, str] | None = None) -> HubConfig:
 def test_defaults_follow_the_seed() -> None:
     cfg = load_hub([])
     assert (cfg.ip, cfg.port, cfg.zmq_port, cfg.frame_count) == ("0.0.0.0", 8000, 5555, 32)
-    assert (cfg.accum_weight, cfg.threshold, cfg.offline_after) == (0.1, 25, 5.0)
+    assert (cfg.accum_weight, cfg.offline_after, cfg.detector) == (0.1, 5.0, "robust")
+    seed = SeedDetector(cfg.threshold, cfg.accum_weight, cfg.frame_count)  # threshold 0: the detector's own
+    assert (seed.threshold, seed.model.accum_weight) == (25, 0.1), "--detector seed is the tutorial's tVal"
 
 
 def test_layers_file_then_env_then_flags(tmp_path: Path) -> None:
@@ -124,3 +127,53 @@ def test_install_values_are_escaped_and_checked() -> None:
         config.example_with(SenderConfig, "camnet-sender", ["fps=999"])
     with pytest.raises(ConfigError, match="cannot set 'nope=1'"):
         config.example_with(SenderConfig, "camnet-sender", ["nope=1"])
+
+
+def test_camera_tables_set_one_cameras_motion(tmp_path: Path) -> None:
+    from hub.masks import settings_for
+
+    path = tmp_path / "hub.toml"
+    path.write_text(
+        "threshold = 12\nmin_area = 0.001\n\n"
+        '[cameras."front door"]\ndetector = "SEED"\nstart_frames = 4\n'
+        "masks = [[[0, 0], [1, 0], [1, 0.2]]]\n\n"
+        "[cameras.garage]\nanalysis_fps = 5\n"
+    )
+    cfg = load_hub(["--config", str(path)])
+    door = settings_for(cfg, "front door")
+    assert (door.detector, door.start_frames, door.threshold, door.min_area) == ("seed", 4, 12, 0.001)
+    assert door.masks == (((0.0, 0.0), (1.0, 0.0), (1.0, 0.2)),)
+    assert settings_for(cfg, "garage").analysis_fps == 5.0
+    other = settings_for(cfg, "not yet connected", saved=(((0.1, 0.1), (0.2, 0.1), (0.2, 0.2)),))
+    assert (other.detector, other.threshold, len(other.masks)) == ("robust", 12, 1)
+    assert '[cameras."front door"]' in config.describe(cfg), "--check-config shows the tables"
+    assert tomllib.loads(config.describe(cfg))["cameras"]["front door"]["start_frames"] == 4
+
+
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ("[cameras.garage]\nthreshhold = 3\n", r"line 1: \[cameras.\"garage\"\]: unknown setting 'threshhold'"),
+        ("[cameras.garage]\nstart_frames = 0\n", r"start_frames must be between 1 and 100"),
+        ('[cameras.garage]\ndetector = "fancy"\n', r"detector must be one of robust, seed"),
+        ("[cameras.garage]\nmasks = [[[0, 0], [1, 0]]]\n", r"polygon 1 needs 3 to 64 corners"),
+        ("[cameras.garage]\nmasks = [[[0, 0], [1.5, 0], [1, 1]]]\n", r"corner \[1.5, 0\] that is not \[x, y\] in 0-1"),
+        ("[cameras.garage]\nport = 80\n", r"unknown setting 'port'; a camera's table may set detector"),
+        ('cameras = "garage"\n', r"'cameras' must be tables like \[cameras.garage\]"),
+        ('[cameras."a/b"]\nthreshold = 3\n', r"camera name 'a/b' has a '/'"),
+    ],
+)
+def test_bad_camera_tables_name_what_is_wrong(tmp_path: Path, table: str, message: str) -> None:
+    path = tmp_path / "hub.toml"
+    path.write_text(table)
+    with pytest.raises(ConfigError, match=message):
+        load_hub(["--config", str(path)])
+
+
+def test_data_dir_follows_systemd_then_xdg(tmp_path: Path) -> None:
+    cfg = load_hub([])
+    assert config.data_dir(cfg, {"STATE_DIRECTORY": "/var/lib/camnet"}) == Path("/var/lib/camnet")
+    assert config.data_dir(cfg, {"HOME": "/home/pi"}) == Path("/home/pi/.local/state/camnet")
+    assert config.data_dir(cfg, {"XDG_STATE_HOME": "/x", "HOME": "/h"}) == Path("/x/camnet")
+    given = load_hub(["--data-dir", str(tmp_path)])
+    assert config.data_dir(given, {"STATE_DIRECTORY": "/var/lib/camnet"}) == tmp_path

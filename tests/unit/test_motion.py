@@ -1,33 +1,50 @@
-"""The detector on synthetic frames with known motion."""
+"""The motion analysis on synthetic frames with known motion: both detectors, the seed's
+exact behaviour, hysteresis, minimum area, masks, frame-size changes and analysis_fps."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
+import pytest
 
-from common.motion import MotionAnalyzer, SingleMotionDetector, reduction_for
+from common.motion import Hysteresis, MotionAnalyzer, MotionSettings, SingleMotionDetector, reduction_for
 from tests.conftest import jpeg, scene
 
+# The tutorial exactly: its detector, every detection shown at once, no minimum area.
+TUTORIAL = MotionSettings(detector="seed", min_area=0, start_frames=1, end_frames=1, frame_count=32)
+BOTH = [TUTORIAL, MotionSettings(frame_count=32)]
 
-def run(analyzer: MotionAnalyzer, frames: list[np.ndarray]) -> list:
+
+def run(analyzer: MotionAnalyzer, frames: Sequence[np.ndarray]) -> list:
+    """The motion box of each frame (None while the camera shows no motion)."""
     boxes = []
     for frame in frames:
         data = jpeg(frame)
         gray = analyzer.gray_from_jpeg(data, frame.shape[1])
-        boxes.append(analyzer.analyze(gray, frame.shape[1], frame.shape[0]))
+        boxes.append(analyzer.analyze(gray, frame.shape[1], frame.shape[0]).box)
     return boxes
 
 
-def test_still_scene_with_noise_reports_no_motion() -> None:
-    boxes = run(MotionAnalyzer(frame_count=32), [scene(i, moving=False) for i in range(60)])
+def settings(base: MotionSettings = TUTORIAL, **changes: object) -> MotionSettings:
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.mark.parametrize("chosen", BOTH, ids=["seed", "robust"])
+def test_still_scene_with_noise_reports_no_motion(chosen: MotionSettings) -> None:
+    boxes = run(MotionAnalyzer(chosen), [scene(i, moving=False) for i in range(60)])
     assert boxes == [None] * 60
 
 
-def test_moving_square_is_boxed_in_source_pixels() -> None:
+@pytest.mark.parametrize("chosen", BOTH, ids=["seed", "robust"])
+def test_moving_square_is_boxed_in_source_pixels(chosen: MotionSettings) -> None:
     frames = [scene(i, moving=True) for i in range(50)]
-    boxes = run(MotionAnalyzer(frame_count=32), frames)
+    boxes = run(MotionAnalyzer(chosen), frames)
     assert all(b is None for b in boxes[:33]), "no detection during the 32 warm-up frames"
-    for i in range(34, 50):
+    for i in range(35, 50):
         x = 40 + (i * 12) % (640 - 200)
         x1, y1, x2, y2 = boxes[i]
         # The box covers the square (x..x+90, 150..260); the background's trail may widen it.
@@ -60,11 +77,11 @@ def test_reduction_keeps_at_least_motion_width() -> None:
 
 
 def test_raw_pixels_and_jpeg_give_the_same_answer() -> None:
-    a, b = MotionAnalyzer(frame_count=5), MotionAnalyzer(frame_count=5)
+    a, b = MotionAnalyzer(settings(frame_count=5)), MotionAnalyzer(settings(frame_count=5))
     for i in range(12):
         frame = scene(i, moving=True)
-        box_j = a.analyze(a.gray_from_jpeg(jpeg(frame, 95), 640), 640, 480)
-        box_p = b.analyze(b.gray_from_pixels(frame), 640, 480)
+        box_j = a.analyze(a.gray_from_jpeg(jpeg(frame, 95), 640), 640, 480).box
+        box_p = b.analyze(b.gray_from_pixels(frame), 640, 480).box
         assert (box_j is None) == (box_p is None)
         if box_j:
             assert max(abs(p - q) for p, q in zip(box_j, box_p, strict=False)) <= 12
@@ -72,18 +89,19 @@ def test_raw_pixels_and_jpeg_give_the_same_answer() -> None:
 
 def test_a_stray_frame_of_another_size_does_not_reset_the_model() -> None:
     """Two senders under one name used to alternate sizes and keep detection in warm-up."""
-    analyzer = MotionAnalyzer(frame_count=3)
+    analyzer = MotionAnalyzer(settings(frame_count=3))
     run(analyzer, [scene(i, True) for i in range(6)])
     small = cv2.resize(scene(7, True), (400, 300))
     for i in range(8, 20):  # one stray small frame after every big one
-        assert analyzer.analyze(analyzer.gray_from_jpeg(jpeg(small), 400), 400, 300) is None
+        shown = analyzer.analyze(analyzer.gray_from_jpeg(jpeg(small), 400), 400, 300)
+        assert shown is analyzer.last, "a skipped frame keeps the camera's state"
         run(analyzer, [scene(i, True)])
     assert analyzer.resets == 0 and analyzer.total == 18
     assert run(analyzer, [scene(20, True)])[0] is not None, "still detecting at the original size"
 
 
 def test_a_lasting_resolution_change_rebuilds_the_background() -> None:
-    analyzer = MotionAnalyzer(frame_count=3)
+    analyzer = MotionAnalyzer(settings(frame_count=3))
     run(analyzer, [scene(i, False) for i in range(6)])
     small = [cv2.resize(scene(i, True), (400, 300)) for i in range(7, 7 + MotionAnalyzer.RESIZE_AFTER + 5)]
     boxes = run(analyzer, small)
@@ -91,3 +109,111 @@ def test_a_lasting_resolution_change_rebuilds_the_background() -> None:
     assert boxes[: MotionAnalyzer.RESIZE_AFTER] == [None] * MotionAnalyzer.RESIZE_AFTER
     assert analyzer.total == 6, "rebuilt from the first frame of the lasting size"
     assert boxes[-1] is not None, "detecting again at the new size after warm-up"
+
+
+def test_hysteresis_needs_a_run_to_start_and_a_quiet_run_to_end() -> None:
+    h = Hysteresis(start=2, end=3)
+    seen = [1, 0, 1, 1, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0]
+    assert [int(h.update(bool(s))) for s in seen] == [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]
+
+
+@functools.cache
+def square_clip(
+    count: int = 60, size: int = 90, at: tuple[int, int] | None = None, blink: bool = False
+) -> tuple[np.ndarray, ...]:
+    """Still noisy frames; from frame 36 a square of ``size`` px moves across (or stands at
+    ``at``, blinking every other frame if ``blink``)."""
+    frames = []
+    for i in range(count):
+        frame = scene(i, moving=False)
+        if i >= 36:
+            x, y = at if at else (40 + 8 * (i - 36), 150)
+            if not blink or i % 2:
+                cv2.rectangle(frame, (x, y), (x + size, y + size), (30, 220, 250), -1)
+        frames.append(frame)
+    return tuple(frames)
+
+
+@pytest.mark.parametrize("detector", ["seed", "robust"])
+def test_one_speck_never_starts_motion(detector: str) -> None:
+    specks = square_clip(size=5, at=(300, 300), blink=True)  # a 5 px insect, there and gone
+    assert run(MotionAnalyzer(MotionSettings(detector=detector)), specks) == [None] * 60
+    big = square_clip(size=40, at=(300, 300))
+    assert any(run(MotionAnalyzer(MotionSettings(detector=detector)), big)), "a 40 px thing that comes does"
+    fussy = MotionSettings(detector=detector, min_area=0.02)  # 40x40 is 0.5 % of 640x480
+    assert run(MotionAnalyzer(fussy), big) == [None] * 60
+
+
+@pytest.mark.parametrize("detector", ["seed", "robust"])
+def test_motion_inside_a_mask_is_ignored(detector: str) -> None:
+    frames = square_clip()  # the square moves through x 40..340, y 150..240 of 640x480
+    band = ((0.0, 0.25), (1.0, 0.25), (1.0, 0.6), (0.0, 0.6))
+    masked = MotionAnalyzer(MotionSettings(detector=detector, masks=(band,)))
+    assert run(masked, frames) == [None] * 60
+    elsewhere = ((0.0, 0.7), (1.0, 0.7), (1.0, 1.0), (0.0, 1.0))
+    other = MotionAnalyzer(MotionSettings(detector=detector, masks=(elsewhere,)))
+    assert any(run(other, frames)), "a mask elsewhere leaves the square's motion alone"
+
+
+def test_masks_saved_while_running_apply_from_the_next_frame_without_rebuilding() -> None:
+    analyzer = MotionAnalyzer(MotionSettings())
+    frames = square_clip(count=80)
+    assert any(run(analyzer, frames[:50]))
+    band = ((0.0, 0.25), (1.0, 0.25), (1.0, 0.6), (0.0, 0.6))
+    analyzer.configure(dataclasses.replace(analyzer.settings, masks=(band,)))
+    boxes = run(analyzer, frames[50:])
+    assert all(b is None for b in boxes), boxes
+    assert analyzer.total == 80, "a mask change keeps the background model"
+    analyzer.configure(dataclasses.replace(analyzer.settings, detector="seed"))
+    run(analyzer, frames[:1])
+    assert analyzer.total == 1, "a detector change rebuilds it"
+
+
+def test_analysis_fps_skips_frames_by_their_time() -> None:
+    analyzer = MotionAnalyzer(MotionSettings(analysis_fps=15))
+    frame = scene(0, moving=False)
+    analysed = []
+    for i in range(60):  # a 30 fps camera, with arrival jitter
+        t = i / 30 + (0.004 if i % 3 else -0.004)
+        if analyzer.due(t):
+            analyzer.analyze(analyzer.gray_from_pixels(frame), 640, 480, t)
+            analysed.append(i)
+    assert len(analysed) == 30 and analysed[:4] == [0, 2, 4, 6]
+    every = MotionAnalyzer(MotionSettings())
+    assert all(every.due(i / 30) for i in range(5))
+
+
+def test_unknown_detector_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="unknown detector 'fancy'; use one of robust, seed"):
+        MotionAnalyzer(MotionSettings(detector="fancy"))
+
+
+@functools.cache
+def lit_clip() -> tuple[np.ndarray, ...]:
+    """A lamp comes on at frame 40 and lights the left half of the room (one gain cannot
+    explain it); nothing moves."""
+    frames = []
+    for i in range(80):
+        frame = scene(i, moving=False).astype(np.float32)
+        if i >= 40:
+            frame[:, :320] *= 1.6
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    return tuple(frames)
+
+
+def test_a_lamp_lighting_half_the_room_is_not_motion() -> None:
+    analyzer = MotionAnalyzer(MotionSettings())
+    assert run(analyzer, lit_clip()) == [None] * 80
+    detector = analyzer.detector
+    assert getattr(detector, "relearns", 0) >= 1, "recognised as a change of light"
+    assert any(run(MotionAnalyzer(TUTORIAL), lit_clip())), "the tutorial's detector takes it for motion"
+
+
+def test_a_parked_object_joins_the_background_after_absorb_after() -> None:
+    analyzer = MotionAnalyzer(MotionSettings(absorb_after=2.0))
+    parked = square_clip(count=36 + 8 * 15, size=60, at=(300, 200))  # arrives at frame 36, stays 8 s
+    shown = [
+        analyzer.analyze(analyzer.gray_from_jpeg(jpeg(f), 640), 640, 480, i / 15).motion for i, f in enumerate(parked)
+    ]
+    assert any(shown[36:45]), "seen arriving"
+    assert not any(shown[36 + 4 * 15 :]), "part of the background 2 s after it stopped (checked once a second)"

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from bench.seed_hub import SeedPipeline
-from common.motion import MotionAnalyzer
+from common.motion import MotionAnalyzer, MotionSettings
 from tests.conftest import jpeg
 
 
@@ -37,12 +37,14 @@ def iou(a, b) -> float:  # type: ignore[no-untyped-def]
 
 
 def test_same_frames_report_motion_and_boxes_overlap() -> None:
-    seed, camnet = SeedPipeline(frame_count=32), MotionAnalyzer(frame_count=32)
+    # --detector seed with every detection shown (no hysteresis, no minimum area)
+    tutorial = MotionSettings(detector="seed", min_area=0, start_frames=1, end_frames=1, frame_count=32)
+    seed, camnet = SeedPipeline(frame_count=32), MotionAnalyzer(tutorial)
     agree, overlaps, moving = 0, [], 0
     frames = clip()
     for data in frames:
         seed_box = seed.process(data)
-        box = camnet.analyze(camnet.gray_from_jpeg(data, 640), 640, 480)
+        box = camnet.analyze(camnet.gray_from_jpeg(data, 640), 640, 480).box
         if seed_box is not None:
             seed_box = tuple(round(v * 640 / 400) for v in seed_box)  # back to source pixels
             moving += 1

@@ -14,7 +14,7 @@ def test_every_kind_of_footage_the_issue_names_is_there() -> None:
     names = {s.name for s in SCENES}
     assert names == {
         "walker", "still", "dusk", "light on", "lights off", "small far object", "slow walker",
-        "flicker", "auto exposure", "two people", "night",
+        "flicker", "auto exposure", "two people", "night", "light on, walker",
     }  # fmt: skip
 
 

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from common.frames import Frame
+from common.motion import QUIET, Motion
 from common.protocol import ProtocolError
 from hub.store import OFFLINE, ONLINE, Cameras
 
@@ -21,7 +22,8 @@ class Clock:
 
 
 def frame(name: str, seq: int, moving: bool) -> Frame:
-    return Frame.build(name, seq, b"\xff\xd8\xff\xd9", 640, 480, 0.0, (1, 2, 3, 4) if moving else None)
+    found = Motion(True, (1, 2, 3, 4), ((1, 2, 3, 4),)) if moving else QUIET
+    return Frame.build(name, seq, b"\xff\xd8\xff\xd9", 640, 480, 0.0, found)
 
 
 @pytest.fixture

@@ -66,6 +66,7 @@ function addCamera(name) {
   const after = [...tiles.keys()].sort().find((other) => other > name);
   grid.insertBefore(tile.root, after ? tiles.get(after).root : null);
   observer.observe(tile.root);
+  document.dispatchEvent(new CustomEvent("camnet:tile", { detail: tile })); // masks.js draws on it
   return tile;
 }
 
@@ -105,7 +106,7 @@ function painted(tile) {
 
 function drawBox(tile, meta) {
   const b = meta.box;
-  tile.root.classList.toggle("motion", !!b);
+  tile.root.classList.toggle("motion", !!meta.motion);
   tile.box.hidden = !b;
   if (!b) return;
   const s = tile.box.style;

@@ -1,0 +1,134 @@
+// camnet camera page: see, draw and save motion masks, the polygons where motion is ignored.
+// Corners are kept in 0-1 coordinates of the frame, as the hub stores and applies them, so a
+// mask fits the camera at any size the page is shown. Masks from the hub's config file are
+// shown (dashed) but only the saved ones can be changed here.
+"use strict";
+
+(() => {
+  const name = document.body.dataset.single;
+  const panel = document.getElementById("masks");
+  if (!name || !panel) return;
+  const api = "/api/cameras/" + encodeURIComponent(name) + "/masks";
+  const SVG = "http://www.w3.org/2000/svg";
+  const $ = (id) => document.getElementById(id);
+  const [drawBtn, finishBtn, undoBtn, cancelBtn, clearBtn, saveBtn] =
+    ["mask-draw", "mask-finish", "mask-undo", "mask-cancel", "mask-clear", "mask-save"].map($);
+  const list = $("mask-list");
+  const status = $("mask-status");
+  let fixed = [];   // from the config file: shown, not editable
+  let saved = [];   // as the page will save them
+  let drawing = null; // corners of the polygon being drawn
+  let dirty = false;
+  let svg = null;
+
+  function attach(frame) {
+    if (svg) return;
+    svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 1 1");
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.setAttribute("class", "masks");
+    svg.addEventListener("click", addCorner);
+    frame.append(svg);
+    render();
+  }
+  document.addEventListener("camnet:tile", (e) => { if (e.detail.name === name) attach(e.detail.frame); });
+  const existing = document.querySelector(".tile .frame");
+  if (existing) attach(existing);
+
+  function shape(tag, corners, cls) {
+    const node = document.createElementNS(SVG, tag);
+    node.setAttribute("points", corners.map((c) => c[0] + "," + c[1]).join(" "));
+    node.setAttribute("class", cls);
+    return node;
+  }
+
+  function item(text, onRemove) {
+    const li = document.createElement("li");
+    li.textContent = text;
+    if (onRemove) {
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = "Remove";
+      remove.addEventListener("click", onRemove);
+      li.append(" ", remove);
+    }
+    list.append(li);
+  }
+
+  function render() {
+    if (svg) {
+      svg.replaceChildren(
+        ...fixed.map((p) => shape("polygon", p, "fixed")),
+        ...saved.map((p) => shape("polygon", p, "saved")),
+        ...(drawing ? [shape("polyline", drawing, "draft")] : []),
+      );
+      svg.classList.toggle("drawing", drawing !== null);
+    }
+    list.replaceChildren();
+    fixed.forEach((p, i) => item("Mask " + (i + 1) + " from the hub's config file (" + p.length + " corners)"));
+    saved.forEach((p, i) => item("Saved mask " + (i + 1) + " (" + p.length + " corners)", () => {
+      saved.splice(i, 1); dirty = true; render();
+    }));
+    if (!fixed.length && !saved.length) item("No masks: motion anywhere in view counts.");
+    drawBtn.disabled = drawing !== null;
+    finishBtn.disabled = !drawing || drawing.length < 3;
+    undoBtn.disabled = !drawing || drawing.length === 0;
+    cancelBtn.disabled = drawing === null;
+    clearBtn.disabled = drawing !== null || saved.length === 0;
+    saveBtn.disabled = drawing !== null || !dirty;
+  }
+
+  function addCorner(e) {
+    if (!drawing) return;
+    const r = svg.getBoundingClientRect();
+    const clamp = (v) => Math.min(1, Math.max(0, Math.round(v * 10000) / 10000));
+    drawing.push([clamp((e.clientX - r.left) / r.width), clamp((e.clientY - r.top) / r.height)]);
+    render();
+  }
+
+  drawBtn.addEventListener("click", () => {
+    drawing = [];
+    status.textContent = "Click the corners of the area to ignore on the image, then Finish.";
+    render();
+  });
+  finishBtn.addEventListener("click", () => {
+    saved.push(drawing); drawing = null; dirty = true;
+    status.textContent = "Not saved yet: press Save to apply it.";
+    render();
+  });
+  undoBtn.addEventListener("click", () => { drawing.pop(); render(); });
+  cancelBtn.addEventListener("click", () => { drawing = null; status.textContent = ""; render(); });
+  clearBtn.addEventListener("click", () => { saved = []; dirty = true; render(); });
+  saveBtn.addEventListener("click", async () => {
+    saveBtn.disabled = true;
+    status.textContent = "Saving…";
+    try {
+      const response = await fetch(api, {
+        method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ masks: saved }),
+      });
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.error || "the hub answered " + response.status);
+      show(body);
+      dirty = false;
+      const n = body.config.length + body.saved.length;
+      status.textContent = "Saved. " + n + (n === 1 ? " mask" : " masks") + " in force.";
+    } catch (err) {
+      status.textContent = "Not saved: " + err.message;
+    }
+    render();
+  });
+
+  function show(body) {
+    fixed = body.config;
+    saved = body.saved;
+  }
+
+  fetch(api, { cache: "no-store" })
+    .then(async (response) => {
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.error || "the hub answered " + response.status);
+      show(body);
+      render();
+    })
+    .catch((err) => { status.textContent = "Masks unavailable: " + err.message; });
+})();
