@@ -43,13 +43,17 @@ def setting(
     choices: Sequence[str] | None = None,
     required: bool = False,
     shown: str | None = None,
+    size: bool = False,
 ) -> Any:
     """Declare one setting: a dataclass field whose metadata drives flags, files and checks.
 
     ``shown`` replaces the default in the help when the stored default is only a marker
     (the sender's name is "" and means "the host name").
     """
-    meta = {"help": help, "short": short, "lo": lo, "hi": hi, "choices": choices, "required": required, "shown": shown}
+    meta = {
+        "help": help, "short": short, "lo": lo, "hi": hi, "choices": choices, "required": required, "shown": shown,
+        "size": size,
+    }  # fmt: skip
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -198,7 +202,8 @@ CAMERA_KEYS = (
     "absorb_after",
     "motion_width",
     "analysis_fps",
-)  # hub settings a [cameras.<name>] table may set for one camera, besides ``masks``
+)  # hub motion settings a [cameras.<name>] table may set for one camera, besides ``masks``
+RECORD_KEYS = ("retain_days",)  # hub recording settings a camera's table may set, besides ``record``
 
 
 def camera_tables(value: Any, cls: type, where: str) -> dict[str, dict[str, Any]]:
@@ -220,7 +225,11 @@ def camera_tables(value: Any, cls: type, where: str) -> dict[str, dict[str, Any]
         for key, item in table.items():
             if key == "masks":
                 checked[key] = parse_masks(item, f'{where}: [cameras."{name}"] masks')
-            elif key in CAMERA_KEYS:
+            elif key == "record":
+                if not isinstance(item, bool):
+                    raise ConfigError(f'{where}: [cameras."{name}"] record must be true or false', key)
+                checked[key] = item
+            elif key in CAMERA_KEYS or key in RECORD_KEYS:
                 try:
                     checked[key] = _check(fields[key], item)
                 except ConfigError as exc:
@@ -228,7 +237,7 @@ def camera_tables(value: Any, cls: type, where: str) -> dict[str, dict[str, Any]
             else:
                 raise ConfigError(
                     f'{where}: [cameras."{name}"]: unknown setting {key!r}; a camera\'s table may set '
-                    f"{', '.join((*CAMERA_KEYS, 'masks'))}",
+                    f"{', '.join((*CAMERA_KEYS, 'masks', 'record', *RECORD_KEYS))}",
                     key,
                 )
         tables[name] = checked
@@ -324,7 +333,24 @@ def _check(f: dataclasses.Field[Any], value: Any) -> Any:
         raise ConfigError(f"{f.name} must be between {lo} and {hi}, got {value!r}", f.name)
     if choices and value not in choices:
         raise ConfigError(f"{f.name} must be one of {', '.join(choices)}; got {value!r}", f.name)
+    if f.metadata.get("size") and value != "auto":
+        try:
+            parse_size(value)
+        except ValueError as exc:
+            raise ConfigError(f"{f.name}: {exc}", f.name) from None
     return value
+
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20,
+          "gib": 2**30, "tib": 2**40}  # fmt: skip
+
+
+def parse_size(text: str) -> int:
+    """Bytes from '0', '500MB', '20GB', '1.5TiB' (decimal units, and binary ones with 'i')."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*", text)
+    if not match or match.group(2).lower() not in _UNITS:
+        raise ValueError(f"{text!r} is not a size; write a number of bytes with a unit, like 500MB or 20GB")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
 def describe(config: object) -> str:
@@ -371,15 +397,17 @@ def example(cls: type, program: str, values: Mapping[str, Any] | None = None) ->
             *(
                 "# " + line
                 for line in textwrap.wrap(
-                    'One camera\'s own motion settings: a [cameras."<name>"] table each (the camera need not '
-                    f"have connected yet). Keys: {', '.join(CAMERA_KEYS)}, and masks: polygons of [x, y] corners "
-                    "in 0-1 coordinates of the frame ([0, 0] top left) inside which motion is ignored. Masks "
-                    "drawn on the camera's page are kept in data_dir and add to these.",
+                    'One camera\'s own settings: a [cameras."<name>"] table each (the camera need not '
+                    f"have connected yet). Keys: {', '.join((*CAMERA_KEYS, *RECORD_KEYS))}, record (false: keep no "
+                    "events), and masks: polygons of [x, y] corners in 0-1 coordinates of the frame ([0, 0] top "
+                    "left) inside which motion is ignored. Masks drawn on the camera's page are kept in data_dir "
+                    "and add to these.",
                     88,
                 )
             ),
             '#[cameras."front door"]',
             "#min_area = 0.001",
+            "#retain_days = 30",
             "#masks = [[[0.0, 0.0], [1.0, 0.0], [1.0, 0.2], [0.0, 0.2]]]  # the street along the top",
         ]
     return "\n".join(lines) + "\n"
@@ -484,9 +512,24 @@ class HubConfig:
         10.0, "seconds a stalled viewer may block a write before it is dropped", lo=0.5, hi=600
     )
     montage_fps: float = setting(5.0, "frame rate of the server-side montage /video_feed/all", lo=0.2, hi=30)
+    pre_roll: float = setting(5.0, "seconds of video kept from before the motion that opens an event", lo=0, hi=60)
+    post_roll: float = setting(
+        5.0, "seconds after the last motion that an event ends; new motion meanwhile extends it", lo=0, hi=600
+    )
+    max_event: float = setting(
+        300.0, "seconds after which a long event goes on in a new clip (no frame lost)", lo=10, hi=86400
+    )
+    retain_days: float = setting(14.0, "days events are kept (0: no age limit)", lo=0, hi=36500)
+    retain_size: str = setting("0", "most bytes of clips kept, like 20GB; the oldest go first (0: no limit)", size=True)
+    min_free: str = setting(
+        "auto",
+        "free space kept on the data directory's disk, like 2GB (auto: the larger of 5% and an hour of "
+        "recording at the observed rate; 0: none)",
+        size=True,
+    )
     data_dir: str = setting(
         "",
-        "directory of the hub's state: masks saved from the page (events and clips later)",
+        "directory of the hub's state: the event index, clips, snapshots and masks saved from the page",
         shown="$STATE_DIRECTORY under systemd, else ~/.local/state/camnet",
     )
     log_level: str = setting("info", "log verbosity", choices=LOG_LEVELS)

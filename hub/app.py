@@ -11,9 +11,13 @@ from pathlib import Path
 
 import cv2
 
-from common.config import ConfigError, HubConfig, Polygon
+from common.config import ConfigError, HubConfig, Polygon, parse_size
 from common.motion import MotionAnalyzer, MotionSettings
 from common.protocol import Message
+from hub.events.index import EventIndex
+from hub.events.recorder import Recorder, RecordSettings
+from hub.events.recovery import reconcile
+from hub.events.retention import Retention
 from hub.masks import SavedMasks, settings_for
 from hub.montage import Montage
 from hub.overlay import Renderer
@@ -38,6 +42,23 @@ class Hub:
         self.started_at = time.time()
         self.data_dir = _state_directory(config.data_dir)
         self.masks = SavedMasks(self.data_dir)
+        self.events = EventIndex(self.data_dir)
+        self.recorder = Recorder(
+            self.data_dir,
+            self.events,
+            RecordSettings(config.pre_roll, config.post_roll, config.max_event),
+            Retention(
+                self.data_dir,
+                self.events,
+                self._retain_days,
+                parse_size(config.retain_size),
+                None if config.min_free == "auto" else parse_size(config.min_free),
+                lambda: self.recorder.bytes_written,
+            ),
+            self.stopping,
+            records=lambda camera: bool(config.cameras.get(camera, {}).get("record", True)),
+            notify=self._recording,
+        )
         self.cameras = Cameras(config.max_cameras, config.offline_after, config.forget_after, clock)
         self.workers: dict[str, CameraWorker] = {}  # written only by the receive thread
         self._settings_lock = threading.Lock()  # a worker starts with the masks saved before it
@@ -57,7 +78,9 @@ class Hub:
         cv2.setNumThreads(1)
         self.receiver.bind()
         self.web.bind()
+        reconcile(self.data_dir, self.events)  # a crash's leftovers, before anything records
         self.pool.start()
+        self._spawn("record", self.recorder.run)
         self._spawn("recv", self.receiver.run)
         self._spawn("web", self.web.serve)
         self._spawn("sweep", self._sweep)
@@ -79,6 +102,7 @@ class Hub:
             if thread.ident is not None:
                 thread.join(timeout=2.0)
         self.renderer.close()
+        self.events.close()
         log.info("hub stopped")
 
     def wait(self, heartbeat: Callable[[], None] | None = None) -> int:
@@ -127,7 +151,7 @@ class Hub:
         # Drop the workers of forgotten cameras: junk names must not pile up motion models.
         self.workers = {n: w for n, w in self.workers.items() if self.cameras.get(n) is w.camera}
         with self._settings_lock:
-            worker = CameraWorker(camera, MotionAnalyzer(self.motion_settings(camera.name)))
+            worker = CameraWorker(camera, MotionAnalyzer(self.motion_settings(camera.name)), self.recorder.offer)
             self.workers = {**self.workers, camera.name: worker}
         log.info("camera %r connected", camera.name)
         return worker
@@ -146,6 +170,14 @@ class Hub:
                 worker.analyzer.configure(settings)
         log.info("camera %r: %d saved mask(s) in force", camera, len(masks))
         return settings
+
+    def _recording(self, name: str, recording: bool, error: str | None) -> None:
+        camera = self.cameras.get(name)
+        if camera is not None:
+            camera.recording, camera.recording_error = recording, error
+
+    def _retain_days(self, camera: str) -> float:
+        return float(self.config.cameras.get(camera, {}).get("retain_days", self.config.retain_days))
 
     def _sweep(self) -> None:
         """Once a second: forget cameras offline for longer than forget_after."""

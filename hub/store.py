@@ -64,6 +64,8 @@ class Camera:
         self.bad_frames = 0  # frames that did not decode (worker thread)
         self.restarts = 0  # times the worker recovered from an unexpected error
         self.model_resets = 0  # times a lasting change of frame size rebuilt the motion model
+        self.recording = False  # an event's clip is being written (set by the recorder)
+        self.recording_error: str | None = None  # why recording fails, while it does
         self.last_seen = clock()
         self.last_seen_wall = time.time()
         self.camera_error: str | None = None
@@ -177,6 +179,8 @@ class Camera:
             "model_resets": self.model_resets,
             "conflicts": self.conflicts,
             "motion_seconds": round(self.motion_total(), 1),
+            "recording": self.recording and status != OFFLINE,
+            "recording_error": self.recording_error,
             "sender": dict(self.info),
         }
 

@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -32,9 +33,16 @@ _throttle = Throttle(10.0)  # keyed by camera and what went wrong
 class CameraWorker:
     """One camera's analysis state: its motion analyzer, inbox and sequence counter."""
 
-    def __init__(self, camera: Camera, analyzer: MotionAnalyzer, jpeg_quality: int = 85) -> None:
+    def __init__(
+        self,
+        camera: Camera,
+        analyzer: MotionAnalyzer,
+        on_frame: Callable[[Frame], None] = lambda frame: None,
+        jpeg_quality: int = 85,
+    ) -> None:
         self.camera = camera
         self.analyzer = analyzer
+        self.on_frame = on_frame  # the recorder's offer: O(1), never blocks
         self.jpeg_quality = jpeg_quality
         self.pending: Message | None = None  # guarded by the pool's lock
         self.scheduled = False  # queued or being processed; guarded by the pool's lock
@@ -76,6 +84,7 @@ class CameraWorker:
         if self.camera.overlay_viewers:  # render once here, not in a viewer thread that others wait on
             frame = dataclasses.replace(frame, overlay=mjpeg_part(burn_in(frame), frame.seq))
         self.camera.publish(frame)
+        self.on_frame(frame)
         return frame
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 
-from hub.web import masks
+from hub.web import events, masks
 from hub.web.metrics import registry_for
 from hub.web.streams import Streams
 from hub.web.views import bp
@@ -31,6 +31,7 @@ def create_app(hub: Hub) -> Flask:
     app.extensions["camnet.metrics"] = registry_for(hub, streams)
     app.register_blueprint(bp)
     app.register_blueprint(masks.bp)
+    app.register_blueprint(events.bp)
 
     @app.after_request
     def secure(response: Response) -> Response:

@@ -83,6 +83,27 @@ class HubCollector:
         yield GaugeMetricFamily(
             "camnet_uptime_seconds", "Seconds since the hub started", value=time.time() - hub.started_at
         )
+        yield from self._recording()
+
+    def _recording(self) -> Iterator[Metric]:
+        recorder = self.hub.recorder
+        yield CounterMetricFamily("camnet_events", "Events opened", value=recorder.events_opened)
+        yield CounterMetricFamily("camnet_recorded_bytes", "JPEG bytes written to clips", value=recorder.bytes_written)
+        yield GaugeMetricFamily("camnet_clip_bytes", "Bytes of clips kept", value=self.hub.events.total_bytes())
+        yield GaugeMetricFamily(
+            "camnet_free_bytes", "Free bytes on the data directory's disk", value=recorder.retention.free()
+        )
+        deleted = CounterMetricFamily("camnet_events_deleted", "Events deleted, by reason", labels=["reason"])
+        for reason, count in sorted(recorder.retention.deleted.items()):
+            deleted.add_metric([reason], count)
+        yield deleted
+        errors = CounterMetricFamily("camnet_recording_errors", "Recording errors, by kind", labels=["kind"])
+        for kind, count in sorted(recorder.errors.items()):
+            errors.add_metric([kind], count)
+        yield errors
+        yield CounterMetricFamily(
+            "camnet_recorder_dropped_frames", "Frames the recorder's full queue refused", value=recorder.dropped
+        )
 
 
 def registry_for(hub: Hub, streams: Streams) -> CollectorRegistry:

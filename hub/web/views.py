@@ -172,6 +172,14 @@ def healthz() -> Response:
         "messages": hub.receiver.messages,
         "errors": dict(hub.receiver.errors),
         "streams": _streams().open,
+        "recording": {
+            "failing": hub.recorder.failing(),  # camera: why; live view and motion go on regardless
+            "events": hub.events.count(),
+            "clip_bytes": hub.events.total_bytes(),
+            "free_bytes": hub.recorder.retention.free(),
+            "reserve_bytes": hub.recorder.retention.reserve(),
+            "dropped_frames": hub.recorder.dropped,
+        },
     }
     response = jsonify(body)
     response.status_code = 200 if problem is None else 503

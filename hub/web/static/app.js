@@ -43,7 +43,9 @@ function makeTile(name) {
   const fps = el("span", "fps");
   label.append(nameEl, time, fps);
   const status = el("span", "status");
-  frame.append(img, box, status, label);
+  const rec = el("span", "rec", "REC");
+  rec.title = "recording an event";
+  frame.append(img, box, status, rec, label);
   const details = el("div", "details");
   root.append(frame, details);
   if (!single) {
@@ -133,6 +135,9 @@ function onCameras(list) {
     const conflict = cam.name_conflict ? "another sender also uses this name: give it its own --name" : "";
     tile.status.textContent = [state, conflict].filter(Boolean).join(" · ");
     tile.root.classList.toggle("conflict", Boolean(cam.name_conflict));
+    tile.root.classList.toggle("recording", Boolean(cam.recording));
+    if (cam.recording_error) tile.status.textContent = [tile.status.textContent, "not recording: " + cam.recording_error].filter(Boolean).join(" · ");
+    tile.root.classList.toggle("record-failing", Boolean(cam.recording_error));
     if (cam.status !== "online") { tile.root.classList.remove("motion"); tile.box.hidden = true; }
     tile.fps.textContent = cam.fps && cam.status === "online" ? cam.fps.toFixed(1) + " fps" : "";
     if (single) tile.details.textContent = describeSender(cam);

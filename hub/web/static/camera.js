@@ -1,4 +1,4 @@
-// camnet camera page: see, draw and save motion masks, the polygons where motion is ignored.
+// camnet camera page: its motion masks (see, draw, save) and its recent events.
 // Corners are kept in 0-1 coordinates of the frame, as the hub stores and applies them, so a
 // mask fits the camera at any size the page is shown. Masks from the hub's config file are
 // shown (dashed) but only the saved ones can be changed here.
@@ -131,4 +131,33 @@
       render();
     })
     .catch((err) => { status.textContent = "Masks unavailable: " + err.message; });
+})();
+
+// The camera's recent events, newest first, each linking to the events page's player.
+(() => {
+  const name = document.body.dataset.single;
+  const list = document.getElementById("recent-list");
+  if (!name || !list) return;
+  async function refresh() {
+    try {
+      const response = await fetch("/api/events?limit=10&camera=" + encodeURIComponent(name), { cache: "no-store" });
+      const events = await response.json();
+      if (!response.ok) throw new Error(events.error);
+      list.replaceChildren(...events.map((event) => {
+        const li = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = event.snapshot || event.clip;
+        link.textContent = new Date(event.start * 1000).toLocaleString() + " · "
+          + (event.state === "recording" ? "recording…" : event.duration.toFixed(1) + " s")
+          + (event.state === "cut" ? " · cut short" : "");
+        li.append(link);
+        return li;
+      }));
+      if (!events.length) list.replaceChildren(Object.assign(document.createElement("li"), { textContent: "No events yet." }));
+    } catch (err) {
+      list.replaceChildren(Object.assign(document.createElement("li"), { textContent: "Events unavailable: " + err.message }));
+    }
+  }
+  refresh();
+  setInterval(refresh, 10000);
 })();

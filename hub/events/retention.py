@@ -1,0 +1,104 @@
+"""Retention by age AND size AND free space: the oldest finished events go first, never one that
+is still recording. Runs on the recorder's thread (the index's one writer), before a clip
+opens and every minute; totals come from the index, never from walking the disk."""
+
+from __future__ import annotations
+
+import collections
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from hub.events.index import EventIndex
+
+log = logging.getLogger(__name__)
+DAY = 86400.0
+
+
+class Retention:
+    def __init__(
+        self,
+        data_dir: Path,
+        index: EventIndex,
+        retain_days: Callable[[str], float],
+        retain_size: int,
+        min_free: int | None,
+        written: Callable[[], int],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``min_free`` None: the larger of 5 % of the file system and an hour of the observed
+        write rate; 0: no reserve. ``retain_size`` 0: no size limit. ``written``: bytes the
+        recorder has written so far (for the write rate)."""
+        self.data_dir = data_dir
+        self.index = index
+        self.retain_days = retain_days
+        self.retain_size = retain_size
+        self.min_free = min_free
+        self.written = written
+        self.clock = clock
+        self.deleted: collections.Counter[str] = collections.Counter()  # events deleted by reason
+        self._rate = 0.0  # bytes a second, smoothed
+        self._rate_at = (clock(), 0)
+
+    def reserve(self) -> int:
+        """Bytes to keep free on the data directory's file system."""
+        if self.min_free is not None:
+            return self.min_free
+        now, written = self.clock(), self.written()
+        then, before = self._rate_at
+        if now - then >= 10.0:
+            rate = (written - before) / (now - then)
+            self._rate = rate if not self._rate else 0.8 * self._rate + 0.2 * rate
+            self._rate_at = (now, written)
+        return int(max(0.05 * shutil.disk_usage(self.data_dir).total, 3600 * self._rate))
+
+    def free(self) -> int:
+        return shutil.disk_usage(self.data_dir).free
+
+    def room_for_a_clip(self) -> bool:
+        """Make room by deleting the oldest events if needed; False if the reserve still is not free."""
+        self._by_free_space()
+        return self.free() >= self.reserve()
+
+    def sweep(self) -> None:
+        self._by_age()
+        self._by_size()
+        self._by_free_space()
+
+    def _by_age(self) -> None:
+        now = self.clock()
+        for camera in self.index.cameras():
+            days = self.retain_days(camera)
+            if days <= 0:
+                continue
+            while old := self.index.oldest(200, camera=camera, ended_before=now - days * DAY):
+                for event in old:
+                    self.delete(event.id, "age")
+
+    def _by_size(self) -> None:
+        while self.retain_size and self.index.total_bytes() > self.retain_size:
+            if not self._delete_oldest("size"):
+                return
+
+    def _by_free_space(self) -> None:
+        reserve = self.reserve()
+        while reserve and self.free() < reserve:
+            if not self._delete_oldest("free-space"):
+                return
+
+    def _delete_oldest(self, reason: str) -> bool:
+        oldest = self.index.oldest(1)
+        if not oldest:
+            return False
+        self.delete(oldest[0].id, reason)
+        return True
+
+    def delete(self, event: int, reason: str) -> None:
+        """Files first, then the rows: a crash in between leaves rows without files, which the
+        start-up check removes, never files nobody knows about."""
+        for relative in self.index.files_of(event):
+            (self.data_dir / relative).unlink(missing_ok=True)
+        self.index.delete_event(event)
+        self.deleted[reason] += 1

@@ -1,0 +1,214 @@
+"""Event routes: the events page, the JSON API, snapshots, clips (with Range) and replay.
+
+Every file served here is found through the index by event id; nothing in a URL becomes
+part of a path. Deleting goes through the recorder's thread, the index's one writer.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file
+
+from common.frames import MJPEG_BOUNDARY, mjpeg_part
+from common.protocol import ProtocolError, validate_name
+from hub.events.clips import replay
+from hub.events.index import RECORDING, Event
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+bp = Blueprint("events", __name__)
+MAX_REPLAYS = 8  # clips replayed at once; each reads its file on a web thread
+_replays = threading.BoundedSemaphore(MAX_REPLAYS)
+
+
+def _hub() -> Hub:
+    return current_app.extensions["camnet.hub"]  # type: ignore[no-any-return]
+
+
+def _error(status: int, message: str) -> Response:
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": message})
+    else:
+        response = Response(message + "\n", mimetype="text/plain")
+    response.status_code = status
+    return response
+
+
+def describe(event: Event, clips: int = 1) -> dict[str, Any]:
+    """An event as the API, the page (and later MQTT and webhooks) show it."""
+    end = event.end if event.state != RECORDING else None
+    return {
+        "id": event.id,
+        "camera": event.camera,
+        "start": round(event.start, 3),
+        "end": round(end, 3) if end is not None else None,
+        "duration": round((end if end is not None else time.time()) - event.start, 3),
+        "frames": event.frames,
+        "bytes": event.bytes,
+        "box": list(event.box) if event.box else None,
+        "snapshot": f"/events/{event.id}/snapshot.jpg" if event.snapshot else None,
+        "thumb": f"/events/{event.id}/thumb.jpg" if event.thumb else None,
+        "clip": f"/events/{event.id}/clip.mkv",
+        "clips": [f"/events/{event.id}/clip.mkv?part={n}" for n in range(1, clips + 1)],
+        "state": event.state,
+    }
+
+
+def _number(name: str, kind: type, lo: float, hi: float) -> Any:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a {'whole ' if kind is int else ''}number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be between {lo:g} and {hi:g}, got {raw!r}")
+    return value
+
+
+@bp.get("/api/events")
+def list_events() -> Response:
+    """Newest first. ``camera``, ``since``/``until`` (Unix seconds, on the start), ``limit``
+    (1-500, default 50) and ``before`` (an id: the next page after the last one seen)."""
+    camera = request.args.get("camera") or None
+    try:
+        if camera is not None:
+            validate_name(camera)
+        since, until = _number("since", float, 0, 1e11), _number("until", float, 0, 1e11)
+        limit = _number("limit", int, 1, 500) or 50
+        before = _number("before", int, 1, 2**62)
+    except (ValueError, ProtocolError) as exc:
+        return _error(400, getattr(exc, "reason", None) or str(exc))
+    events = _hub().events.events(camera, since, until, before, limit)
+    counts = _hub().events.clip_counts([e.id for e in events])
+    return jsonify([describe(e, counts.get(e.id, 1)) for e in events])
+
+
+def _event(event_id: int) -> Event | Response:
+    event = _hub().events.event(event_id)
+    if event is None:
+        return _error(404, f"no event {event_id}; it may have been deleted by retention (see /api/events)")
+    return event
+
+
+@bp.get("/api/events/<int:event_id>")
+def get_event(event_id: int) -> Response:
+    found = _event(event_id)
+    if isinstance(found, Response):
+        return found
+    return jsonify(describe(found, len(_hub().events.clips(event_id)) or 1))
+
+
+@bp.delete("/api/events/<int:event_id>")
+def delete_event(event_id: int) -> Response:
+    found = _event(event_id)
+    if isinstance(found, Response):
+        return found
+    if found.state == RECORDING:
+        return _error(409, f"event {event_id} is still recording; delete it once it has ended")
+    hub = _hub()
+    hub.recorder.call(lambda: hub.recorder.retention.delete(event_id, "deleted"))
+    return Response(status=204)
+
+
+def _file(relative: str | None, mimetype: str, **options: Any) -> Response:
+    if not relative:
+        return _error(404, "this event has no such file (yet)")
+    path = _hub().data_dir / relative
+    if not path.is_file():
+        return _error(404, "the file is gone (deleted by retention, or the disk is missing)")
+    return send_file(path, mimetype=mimetype, conditional=True, max_age=3600, **options)
+
+
+@bp.get("/events/<int:event_id>/snapshot.jpg")
+def snapshot(event_id: int) -> Response:
+    found = _event(event_id)
+    return found if isinstance(found, Response) else _file(found.snapshot, "image/jpeg")
+
+
+@bp.get("/events/<int:event_id>/thumb.jpg")
+def thumb(event_id: int) -> Response:
+    found = _event(event_id)
+    return found if isinstance(found, Response) else _file(found.thumb, "image/jpeg")
+
+
+@bp.get("/events/<int:event_id>/clip.mkv")
+def clip(event_id: int) -> Response:
+    """The original clip, byte for byte (Range requests work); ``?part=N`` for a long event's
+    later clips."""
+    found = _event(event_id)
+    if isinstance(found, Response):
+        return found
+    clips = _hub().events.clips(event_id)
+    try:
+        part = _number("part", int, 1, max(len(clips), 1)) or 1
+    except ValueError as exc:
+        return _error(404, str(exc))
+    if not clips:
+        return _error(404, f"event {event_id} has no clip")
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(found.start))
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", found.camera).strip("_") or "camera"
+    name = f"{safe}-{stamp}" + (f"-{part}" if len(clips) > 1 else "") + ".mkv"
+    return _file(clips[part - 1].path, "video/x-matroska", as_attachment=True, download_name=name)
+
+
+@bp.get("/events/<int:event_id>/play")
+def play(event_id: int) -> Response:
+    """The event replayed as MJPEG at its real pace from ``t`` seconds in (an ``<img>`` plays it)."""
+    found = _event(event_id)
+    if isinstance(found, Response):
+        return found
+    try:
+        start = _number("t", float, 0, 86400 * 7) or 0.0
+    except ValueError as exc:
+        return _error(400, str(exc))
+    if not _replays.acquire(blocking=False):
+        return _error(503, f"{MAX_REPLAYS} replays are running; close one and retry")
+    hub = _hub()
+    files = [(hub.data_dir / c.path, c.start - found.start) for c in hub.events.clips(event_id)]
+    return Response(
+        _paced(files, start, hub.stopping),
+        mimetype=f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@bp.get("/events/<int:event_id>/frame.jpg")
+def frame(event_id: int) -> Response:
+    """The event's frame at ``t`` seconds (the paused player shows it)."""
+    found = _event(event_id)
+    if isinstance(found, Response):
+        return found
+    try:
+        at = _number("t", float, 0, 86400 * 7) or 0.0
+    except ValueError as exc:
+        return _error(400, str(exc))
+    hub = _hub()
+    files = [(hub.data_dir / c.path, c.start - found.start) for c in hub.events.clips(event_id)]
+    for _, jpeg in replay(files, at):
+        return Response(jpeg, mimetype="image/jpeg", headers={"Cache-Control": "max-age=3600"})
+    return _error(404, f"event {event_id} has no frame at {at:g} s")
+
+
+def _paced(files: list[tuple[Path, float]], start: float, stopping: threading.Event) -> Iterator[bytes]:
+    try:
+        began = time.monotonic()
+        for seq, (offset, jpeg) in enumerate(replay(files, start), 1):
+            if stopping.wait(max(0.0, (offset - start) - (time.monotonic() - began))):
+                return
+            yield mjpeg_part(jpeg, seq)
+    finally:
+        _replays.release()
+
+
+@bp.get("/events")
+def events_page() -> str:
+    return render_template("events.html")

@@ -1,0 +1,142 @@
+// camnet events page: every recorded event, newest first, filtered by camera and day, paged by
+// id (fast with 100,000 events). Clicking one plays it: the hub replays the stored JPEGs as
+// MJPEG from any position (Chromium does not play MJPEG in <video>), the scrubber restarts the
+// replay where it is dropped, and a paused player shows the single frame at that position.
+// Camera names are untrusted: they only reach the DOM through textContent.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const list = $("events"), older = $("older"), none = $("none"), summary = $("summary");
+  const cameraSelect = $("camera"), day = $("day");
+  const player = $("player"), screen = $("screen"), scrubber = $("scrubber"), position = $("position");
+  const toggle = $("toggle"), download = $("download");
+  const PAGE = 50;
+  let last = null; // id of the oldest event shown: the next page starts below it
+  let current = null; // the event in the player
+  let playing = false, playFrom = 0, playStarted = 0, clock = 0;
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  const when = (t) => new Date(t * 1000).toLocaleString();
+  const secs = (s) => s.toFixed(1) + " s";
+
+  function query(before) {
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    if (cameraSelect.value) q.set("camera", cameraSelect.value);
+    if (day.value) {
+      const start = new Date(day.value + "T00:00:00");
+      q.set("since", String(start.getTime() / 1000));
+      q.set("until", String(start.getTime() / 1000 + 86400));
+    }
+    if (before) q.set("before", String(before));
+    return "/api/events?" + q;
+  }
+
+  async function load(more) {
+    if (!more) { list.replaceChildren(); last = null; }
+    const response = await fetch(query(more ? last : null), { cache: "no-store" });
+    const events = await response.json();
+    if (!response.ok) { summary.textContent = events.error; return; }
+    for (const event of events) list.append(item(event));
+    if (events.length) last = events[events.length - 1].id;
+    older.hidden = events.length < PAGE;
+    none.hidden = list.children.length > 0;
+    summary.textContent = list.children.length + " events shown";
+  }
+
+  function item(event) {
+    const li = el("li", "event");
+    li.dataset.id = event.id;
+    li.dataset.state = event.state;
+    li.tabIndex = 0;
+    const img = el("img");
+    img.alt = "";
+    img.loading = "lazy";
+    if (event.thumb) img.src = event.thumb;
+    const text = el("div", "what");
+    text.append(el("strong", "camera", event.camera), el("span", "when", when(event.start)),
+      el("span", "length", event.state === "recording" ? "recording…" : secs(event.duration)));
+    if (event.state === "cut") text.append(el("span", "cut", "cut short"));
+    li.append(img, text);
+    const open = () => show(event);
+    li.addEventListener("click", open);
+    li.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
+    return li;
+  }
+
+  function show(event) {
+    current = event;
+    player.hidden = false;
+    $("player-title").textContent = event.camera + " · " + when(event.start);
+    scrubber.max = String(Math.max(event.duration, 0.1));
+    download.href = event.clip;
+    play(0);
+    player.scrollIntoView({ block: "nearest" });
+  }
+
+  function play(from) {
+    playing = true; playFrom = from; playStarted = performance.now();
+    toggle.textContent = "Pause";
+    screen.src = "/events/" + current.id + "/play?t=" + from.toFixed(2);
+  }
+
+  function pause(at) {
+    playing = false; playFrom = at;
+    toggle.textContent = "Play";
+    screen.src = "/events/" + current.id + "/frame.jpg?t=" + at.toFixed(2);
+  }
+
+  function now() { return playing ? Math.min(playFrom + (performance.now() - playStarted) / 1000, Number(scrubber.max)) : playFrom; }
+
+  function tick() {
+    if (current && !player.hidden) {
+      const t = now();
+      if (!scrubber.matches(":active")) scrubber.value = String(t);
+      position.textContent = secs(t) + " / " + secs(Number(scrubber.max));
+    }
+    clock = requestAnimationFrame(tick);
+  }
+
+  toggle.addEventListener("click", () => { if (playing) pause(now()); else play(now() >= Number(scrubber.max) ? 0 : now()); });
+  scrubber.addEventListener("input", () => { pause(Number(scrubber.value)); });
+  scrubber.addEventListener("change", () => { play(Number(scrubber.value)); });
+  $("close").addEventListener("click", () => { player.hidden = true; screen.removeAttribute("src"); current = null; });
+  $("delete").addEventListener("click", async () => {
+    if (!current) return;
+    const response = await fetch("/api/events/" + current.id, { method: "DELETE" });
+    if (response.ok) {
+      const row = list.querySelector('[data-id="' + current.id + '"]');
+      if (row) row.remove();
+      player.hidden = true; screen.removeAttribute("src"); current = null;
+      summary.textContent = "Event deleted.";
+    } else {
+      summary.textContent = "Not deleted: " + ((await response.json()).error || response.status);
+    }
+  });
+  older.addEventListener("click", () => load(true));
+  cameraSelect.addEventListener("change", () => load(false));
+  day.addEventListener("change", () => load(false));
+  $("clear").addEventListener("click", () => { cameraSelect.value = ""; day.value = ""; load(false); });
+
+  fetch("/api/cameras", { cache: "no-store" }).then((r) => r.json()).then((cameras) => {
+    for (const cam of cameras) {
+      const option = el("option", "", cam.name);
+      option.value = cam.name;
+      cameraSelect.append(option);
+    }
+    const wanted = new URLSearchParams(location.search).get("camera");
+    if (wanted) {
+      if (![...cameraSelect.options].some((o) => o.value === wanted)) {
+        const option = el("option", "", wanted); option.value = wanted; cameraSelect.append(option);
+      }
+      cameraSelect.value = wanted;
+    }
+    load(false);
+  });
+  clock = requestAnimationFrame(tick);
+})();
