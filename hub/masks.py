@@ -26,7 +26,7 @@ def settings_for(cfg: HubConfig, camera: str, saved: Sequence[Polygon] = ()) -> 
     """One camera's motion settings: hub-wide, then its own table, plus its saved masks."""
     values: dict[str, Any] = {key: getattr(cfg, key) for key in CAMERA_KEYS}
     table = cfg.cameras.get(camera, {})
-    values.update({key: value for key, value in table.items() if key != "masks"})
+    values.update({key: value for key, value in table.items() if key in CAMERA_KEYS})
     return MotionSettings(**values, masks=(*table.get("masks", ()), *saved))
 
 

@@ -108,7 +108,8 @@ class EventIndex:
         self.path = directory / self.FILE
         self._writer = connect(self.path)
         self._migrate()
-        self._local = threading.local()
+        self._idle: list[sqlite3.Connection] = []  # reader connections to reuse
+        self._idle_lock = threading.Lock()
 
     def _migrate(self) -> None:
         version = self._writer.execute("PRAGMA user_version").fetchone()[0]
@@ -125,14 +126,31 @@ class EventIndex:
         """The writer connection (the caller's thread must be the only writer)."""
         yield self._writer
 
-    def _reader(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
+    READERS = 4  # idle reader connections kept (each holds 3 files: the database, WAL, shared memory)
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Run a query on a reader connection borrowed from a small pool (the web server has
+        many threads; a connection each would hold hundreds of files open)."""
+        with self._idle_lock:
+            db = self._idle.pop() if self._idle else None
         if db is None:
-            db = self._local.db = connect(self.path)
-        return db  # type: ignore[no-any-return]
+            db = connect(self.path)
+        try:
+            return db.execute(sql, args).fetchall()
+        finally:
+            with self._idle_lock:
+                keep = len(self._idle) < self.READERS
+                if keep:
+                    self._idle.append(db)
+            if not keep:
+                db.close()
 
     def close(self) -> None:
         self._writer.close()
+        with self._idle_lock:
+            for db in self._idle:
+                db.close()
+            self._idle.clear()
 
     # --- writes (recorder thread) ------------------------------------------------------
     def open_event(self, camera: str, start: float) -> int:
@@ -201,15 +219,15 @@ class EventIndex:
                 where.append(clause)
                 args.append(value)
         sql = "SELECT * FROM events" + (" WHERE " + " AND ".join(where) if where else "")
-        rows = self._reader().execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        rows = self._read(sql + " ORDER BY id DESC LIMIT ?", (*args, limit))
         return [Event.from_row(r) for r in rows]
 
     def event(self, event: int) -> Event | None:
-        row = self._reader().execute("SELECT * FROM events WHERE id=?", (event,)).fetchone()
-        return Event.from_row(row) if row else None
+        rows = self._read("SELECT * FROM events WHERE id=?", (event,))
+        return Event.from_row(rows[0]) if rows else None
 
     def clips(self, event: int) -> list[Clip]:
-        rows = self._reader().execute("SELECT * FROM clips WHERE event=? ORDER BY id", (event,)).fetchall()
+        rows = self._read("SELECT * FROM clips WHERE event=? ORDER BY id", (event,))
         return [Clip(*tuple(r)) for r in rows]
 
     def clip_counts(self, events: list[int]) -> dict[int, int]:
@@ -217,14 +235,13 @@ class EventIndex:
             return {}
         marks = ",".join("?" * len(events))
         sql = f"SELECT event, count(*) FROM clips WHERE event IN ({marks}) GROUP BY event"
-        return {r[0]: r[1] for r in self._reader().execute(sql, events).fetchall()}
+        return {r[0]: r[1] for r in self._read(sql, events)}
 
     def total_bytes(self) -> int:
-        row = self._reader().execute("SELECT value FROM totals WHERE name='clip_bytes'").fetchone()
-        return int(row[0])
+        return int(self._read("SELECT value FROM totals WHERE name='clip_bytes'")[0][0])
 
     def count(self) -> int:
-        return int(self._reader().execute("SELECT count(*) FROM events").fetchone()[0])
+        return int(self._read("SELECT count(*) FROM events")[0][0])
 
     def oldest(self, limit: int = 100, camera: str | None = None, ended_before: float | None = None) -> list[Event]:
         """Finished events, oldest first (retention's candidates)."""
@@ -236,10 +253,10 @@ class EventIndex:
             where.append('"end" < ?')
             args.append(ended_before)
         sql = f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
-        return [Event.from_row(r) for r in self._reader().execute(sql, (*args, limit)).fetchall()]
+        return [Event.from_row(r) for r in self._read(sql, (*args, limit))]
 
     def cameras(self) -> list[str]:
-        return [r[0] for r in self._reader().execute("SELECT DISTINCT camera FROM events").fetchall()]
+        return [r[0] for r in self._read("SELECT DISTINCT camera FROM events")]
 
     def mark_unfinished_cut(self) -> None:
         """Events still marked recording after the start-up repair have no clip left: cut."""

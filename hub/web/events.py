@@ -6,6 +6,7 @@ part of a path. Deleting goes through the recorder's thread, the index's one wri
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -47,7 +48,7 @@ def describe(event: Event, clips: int = 1) -> dict[str, Any]:
     return {
         "id": event.id,
         "camera": event.camera,
-        "start": round(event.start, 3),
+        "start": math.floor(event.start * 1000) / 1000,  # never after the real start: since=start finds it
         "end": round(end, 3) if end is not None else None,
         "duration": round((end if end is not None else time.time()) - event.start, 3),
         "frames": event.frames,
