@@ -33,7 +33,9 @@ class ClipWriter:
         final.parent.mkdir(parents=True, exist_ok=True)
         # flush_packets: each frame reaches the file at once (by default ~256 KB wait in memory,
         # and a killed writer left a 0-byte file)
-        self._container = av.open(str(self.part), "w", format="matroska", options={"flush_packets": "1"})
+        self._container: av.container.OutputContainer | None = av.open(
+            str(self.part), "w", format="matroska", options={"flush_packets": "1"}
+        )
         self._stream = self._container.add_stream("mjpeg")
         self._stream.width, self._stream.height = width, height
         self._stream.pix_fmt = "yuvj420p"
@@ -41,6 +43,8 @@ class ClipWriter:
 
     def write(self, jpeg: bytes, t: float) -> None:
         """Add one frame received at wall-clock time ``t`` (raises OSError when the disk fails)."""
+        if self._container is None:  # FFmpeg crashes on a closed muxer: refuse here instead
+            raise ValueError(f"clip {self.final.name} is closed")
         pts = max(round((t - self.start) * 1000), self._last_pts + 1)  # strictly increasing
         packet = av.Packet(jpeg)
         packet.stream = self._stream
@@ -54,16 +58,21 @@ class ClipWriter:
 
     def close(self) -> int:
         """Finish the file (cues, duration) and give it its final name; returns its size."""
+        container, self._container = self._container, None
+        if container is None:
+            raise ValueError(f"clip {self.final.name} is already closed")
         try:
-            self._container.close()
+            container.close()
         finally:
             os.replace(self.part, self.final)
         return self.final.stat().st_size
 
     def abandon(self) -> None:
         """After a disk error: keep what reached the file, as well as it can be kept."""
-        with contextlib.suppress(Exception):  # the disk that failed the write may fail the trailer too
-            self._container.close()
+        container, self._container = self._container, None
+        if container is not None:
+            with contextlib.suppress(Exception):  # the disk that failed the write may fail the trailer too
+                container.close()
         if self.part.exists():
             with contextlib.suppress(OSError):
                 os.replace(self.part, self.final)

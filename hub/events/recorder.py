@@ -96,6 +96,7 @@ class Recorder:
         self.events_opened = 0
         self.bytes_written = 0
         self._last_sweep = 0.0
+        self._unsaved: list[Callable[[], None]] = []  # index updates a full disk refused, oldest first
 
     # --- any thread --------------------------------------------------------------------
     def offer(self, frame: Frame) -> None:
@@ -135,11 +136,10 @@ class Recorder:
                     self._record(frame)
                 self._tick(time.time())
             except Exception as exc:  # the index's disk, or a bug: never the live view's problem
-                kind = self._count_error(frame.camera if frame else "", exc)
-                if _throttle.ready(f"record-crash:{kind}") is not None:
-                    log.exception("recording failed (%s); live view and motion go on", kind)
+                if _throttle.ready(f"record-crash:{type(exc).__name__}") is not None:
+                    log.exception("recording failed; live view and motion go on")
                 if frame is not None and frame.camera in self.cameras:
-                    self._fail(frame.camera, self.cameras[frame.camera], f"recording failed: {exc}", kind)
+                    self._disk_error(frame.camera, self.cameras[frame.camera], exc)
         try:
             self._close_all()
         except Exception:
@@ -157,7 +157,14 @@ class Recorder:
                 future.set_exception(exc)
 
     def _tick(self, now: float) -> None:
-        """Close events of cameras that went silent; sweep retention every minute."""
+        """Close events of cameras that went silent; sweep retention every minute; save what a
+        full disk refused, once it has room."""
+        while self._unsaved:
+            try:
+                self._unsaved[0]()
+            except Exception:
+                break
+            self._unsaved.pop(0)
         for name, state in self.cameras.items():
             if state.event is not None and state.ring and now - state.ring[-1].time > self.settings.post_roll + 1.0:
                 self._close_event(name, state, DONE)
@@ -298,18 +305,28 @@ class Recorder:
         self.index.update_event(state.event, snapshot=snapshot, thumb=thumb, box=best.box, area=max(state.best_area, 0))
 
     def _disk_error(self, camera: str, state: _Camera, exc: Exception) -> None:
+        """A clip or the index could not be written: stop this event (cut), keep what reached
+        the disk, and say why. The camera's state is cleared first, whatever fails next."""
         kind = self._count_error(camera, exc)
-        if state.writer is not None:
-            state.writer.abandon()
-            size = state.writer.final.stat().st_size if state.writer.final.exists() else 0
-            if state.clip is not None:
-                self.index.close_clip(state.clip, state.writer.end, state.writer.frames, size, CUT)
-            state.writer = state.clip = None
+        writer, clip, event = state.writer, state.clip, state.event
+        state.writer = state.clip = state.event = None
+        state.tracker.close()
         self._fail(camera, state, f"cannot write clips: {exc}", kind)
-        if state.event is not None:
-            event, state.event = state.event, None
-            state.tracker.close()
-            self.index.update_event(event, end=state.ring[-1].time if state.ring else None, state=CUT)
+        if writer is not None:
+            writer.abandon()
+
+        def save() -> None:
+            if writer is not None and clip is not None:
+                size = writer.final.stat().st_size if writer.final.exists() else 0
+                self.index.close_clip(clip, writer.end, writer.frames, size, CUT)
+            if event is not None:
+                self.index.update_event(event, end=writer.end if writer else None, state=CUT)
+
+        try:
+            save()
+        except Exception as second:  # the index's disk is full too: retried until it has room
+            self._count_error(camera, second)
+            self._unsaved.append(save)
 
     def _fail(self, camera: str, state: _Camera, reason: str, kind: str) -> None:
         state.failing, state.failed_at = reason, time.time()

@@ -4,6 +4,7 @@ its snapshot, the API that lists, serves and deletes it."""
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import time
 import urllib.error
@@ -68,14 +69,14 @@ def test_one_event_keeps_the_senders_jpegs_with_pre_and_post_roll(hub_factory: C
     first = next(i for i in range(len(sent)) if datas[i : i + len(clip)] == [d for _, d in clip])
     assert [d for _, d in clip] == datas[first : first + len(clip)], "byte-identical, nothing lost or added"
     starts, ends = sent[first][0], sent[first + len(clip) - 1][0]
-    assert motion_start - 2.0 - 0.4 <= starts <= motion_start - 2.0 + 0.4, (starts - motion_start)
-    assert motion_end + 1.0 - 0.3 <= ends <= motion_end + 1.0 + 0.6, (ends - motion_end)
+    assert motion_start - 2.0 - 0.4 <= starts <= motion_start - 2.0 + 0.4, starts - motion_start
+    assert motion_end + 1.0 - 0.3 <= ends <= motion_end + 1.0 + 0.6, ends - motion_end
     pts = [p for p, _ in clip]
-    assert pts[0] == 0 and all(b > a for a, b in zip(pts, pts[1:], strict=False))
+    assert pts[0] == 0 and all(b > a for a, b in itertools.pairwise(pts))
     assert abs(pts[-1] / 1000 - (ends - starts)) < 0.2, "real timestamps"
     assert event["camera"] == "garage" and event["frames"] == len(clip) and event["end"] > event["start"]
     assert event["bytes"] == (hub.data_dir / hub.events.clips(event["id"])[0].path).stat().st_size
-    status, snapshot, headers = get(hub, event["snapshot"])
+    status, snapshot, _headers = get(hub, event["snapshot"])
     assert status == 200 and snapshot in footage()[1], "the sender's own JPEG of a moving frame"
     assert get(hub, event["thumb"])[0] == 200
     assert json.loads(get(hub, f"/api/events/{event['id']}")[1]) == event
