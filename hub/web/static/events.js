@@ -46,7 +46,8 @@
     if (events.length) last = events[events.length - 1].id;
     older.hidden = events.length < PAGE;
     none.hidden = list.children.length > 0;
-    summary.textContent = list.children.length + " events shown";
+    const n = list.children.length;
+    summary.textContent = n + (n === 1 ? " event" : " events") + " shown";
   }
 
   function item(event) {
