@@ -7,8 +7,10 @@ Ratios matter, not absolute figures: the machine is shared and noisy.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -22,7 +24,9 @@ from typing import Any
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "PYTHONPATH": str(ROOT), "CAMNET_DATA_DIR": tempfile.mkdtemp(prefix="camnet-bench-")}
+STATE = tempfile.mkdtemp(prefix="camnet-bench-")  # the hubs' events and clips, removed at exit
+atexit.register(shutil.rmtree, STATE, True)
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "CAMNET_DATA_DIR": STATE}
 
 
 _given: set[int] = set()
@@ -464,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
     parser.add_argument(
         "--only",
-        choices=["capacity", "viewers", "pages", "latency", "memory", "sender", "motion"],
+        choices=["capacity", "viewers", "pages", "latency", "memory", "sender", "motion", "recording"],
         action="append",
         help="run only these scenarios (repeatable)",
     )
@@ -473,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     secs, warm = (1.5, 1.0) if smoke else (8.0, 4.0)
     cams, fps = (2, 20) if smoke else (16, 100)
     results: dict[str, Any] = {"smoke": smoke, "cpu_count": os.cpu_count(), "started": time.time()}
-    want = set(args.only or ["capacity", "viewers", "pages", "latency", "memory", "sender", "motion"])
+    want = set(args.only or ["capacity", "viewers", "pages", "latency", "memory", "sender", "motion", "recording"])
     if "capacity" in want:
         cases = (
             [("640x480", "plain")] if smoke else [("640x480", "plain"), ("640x480", "detailed"), ("1280x720", "plain")]
@@ -496,6 +500,13 @@ def main(argv: list[str] | None = None) -> int:
         chosen = tuple(s for s in scenes.SCENES if s.name in ("walker", "light on")) if smoke else scenes.SCENES
         results["motion"] = motion_quality.run(1 if smoke else 3, chosen)
         results["small_objects"] = motion_quality.small_objects(takes=1 if smoke else 2)
+    if "recording" in want:
+        from bench import recording
+
+        results["recording"] = {
+            "cost": recording.recording_cost(seconds=2.0 if smoke else 10.0),
+            "listing": recording.listing(10_000 if smoke else 100_000),
+        }
     text = table(results)
     if "motion" in results:
         from bench import motion_quality
@@ -504,6 +515,11 @@ def main(argv: list[str] | None = None) -> int:
         text += motion_quality.table(results["motion"])
         text += "\n\nRecall of the robust detector on small far figures, by analysis width (1.0: every frame):\n\n"
         text += motion_quality.small_table(results["small_objects"])
+    if "recording" in results:
+        from bench import recording
+
+        text += "\n\nRecording (the recorder thread, in process) and listing events from the index:\n\n"
+        text += recording.table(results["recording"]["cost"], results["recording"]["listing"])
     print(text)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,102 @@
+"""Recording cost: the recorder thread's CPU and the disk bytes per frame with 16 cameras in
+motion, and how long listing events takes from a large index.
+
+Run by ``make bench`` (scenario ``recording``); in-process, on the real Recorder, clip writer
+and SQLite index in a temporary data directory.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.scenes import SCENES
+from common.frames import Frame
+from common.motion import Motion
+from hub.events.index import EventIndex
+from hub.events.recorder import Recorder, RecordSettings
+from hub.events.retention import Retention
+
+
+def recording_cost(cameras: int = 16, seconds: float = 10.0, fps: float = 15.0) -> dict[str, Any]:
+    walker = next(s for s in SCENES if s.name == "walker")
+    frames = [data for data, _ in walker.frames()][60:72]  # 640x480 frames with someone in view
+    moving = Motion(True, (40, 150, 130, 260), ((40, 150, 130, 260),))
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        index = EventIndex(data)
+        retention = Retention(data, index, lambda camera: 14.0, 0, 0, lambda: 0)
+        recorder = Recorder(data, index, RecordSettings(), retention, threading.Event())
+        count = int(seconds * fps)
+        sent = 0
+        started = time.process_time()
+        for i in range(count):
+            for c in range(cameras):
+                frame = Frame.build(f"cam-{c}", i + 1, frames[i % len(frames)], 640, 480, 1e9 + i / fps, moving)
+                recorder._record(frame)  # what the recorder thread does with each frame
+                sent += len(frame.jpeg)
+        cpu = time.process_time() - started
+        recorder._close_all()
+        on_disk = sum(p.stat().st_size for p in (data / "clips").rglob("*.mkv"))
+        total = count * cameras
+        index.close()
+        return {
+            "cameras": cameras,
+            "frames": total,
+            "cpu_us_per_frame": 1e6 * cpu / total,
+            "cores_at_15fps": cpu / seconds,
+            "jpeg_bytes_per_frame": sent / total,
+            "disk_bytes_per_frame": on_disk / total,
+            "container_overhead": on_disk / sent - 1,
+        }
+
+
+def listing(events: int = 100_000, runs: int = 30) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        index = EventIndex(Path(tmp))
+        db = index._writer
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT INTO events(camera, start, \"end\", frames, bytes, state) VALUES (?, ?, ?, 75, 2000000, 'done')",
+            ((f"cam-{i % 16}", 1e9 + i * 30, 1e9 + i * 30 + 5) for i in range(events)),
+        )
+        db.execute("COMMIT")
+        cases = {
+            "newest 50": {},
+            "newest 50 of one camera": {"camera": "cam-7"},
+            "50 from the middle (before=id)": {"before": events // 2},
+            "one day of one camera": {"camera": "cam-3", "since": 1e9 + 1_000_000, "until": 1e9 + 1_086_400},
+        }
+        out: dict[str, Any] = {"events": events}
+        for label, query in cases.items():
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                index.events(limit=50, **query)  # type: ignore[arg-type]
+                times.append(time.perf_counter() - started)
+            out[label] = 1000 * statistics.median(times)
+        index.close()
+        return out
+
+
+def table(cost: dict[str, Any], lists: dict[str, Any]) -> str:
+    lines = [
+        "| figure | measured | target |",
+        "|---|---|---|",
+        f"| recorder CPU per frame, {cost['cameras']} cameras in motion | {cost['cpu_us_per_frame']:.0f} us "
+        f"({cost['cores_at_15fps']:.2f} cores at 15 fps) | no re-encoding |",
+        f"| disk bytes per frame | {cost['disk_bytes_per_frame']:.0f} (JPEG {cost['jpeg_bytes_per_frame']:.0f}; "
+        f"container {100 * cost['container_overhead']:.2f}%) | the sender's bytes |",
+    ]
+    for label, ms in lists.items():
+        if label != "events":
+            lines.append(f"| list {label} of {lists['events']:,} events | {ms:.2f} ms | < 100 ms |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(recording_cost(), listing()))
