@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,8 +25,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=0, help="stop after this long (default: run until Ctrl-C)")
     args = parser.parse_args(argv)
     py = sys.executable
+    # The synthetic cameras never stop moving: keep the demo's clips apart and small.
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "camnet-demo"
     hub = subprocess.Popen(
-        [py, "-m", "hub.cli", "--ip", "127.0.0.1", "--port", str(args.port), "--zmq-port", str(args.zmq_port)]
+        [
+            py,
+            "-m",
+            "hub.cli",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--zmq-port",
+            str(args.zmq_port),
+            "--data-dir",
+            str(state),
+            "--retain-size",
+            "500MB",
+        ]
     )
     procs = [hub]
     url = f"http://127.0.0.1:{args.port}/"

@@ -156,3 +156,20 @@ def start_process(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
         env.setdefault("CAMNET_DATA_DIR", tempfile.mkdtemp(prefix="camnet-test-"))
     kwargs = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, **kwargs}
     return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, **kwargs)  # type: ignore[call-overload]
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount real small file systems (tmpfs of ``size``, like "4m"; the tests run as root)."""
+    mounts: list[Path] = []
+
+    def mount(size: str) -> Path:
+        point = tmp_path / f"disk{len(mounts)}"
+        point.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)], check=True, timeout=10)
+        mounts.append(point)
+        return point
+
+    yield mount
+    for point in mounts:
+        subprocess.run(["umount", "-l", str(point)], check=False, timeout=10)

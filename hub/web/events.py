@@ -14,32 +14,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, Response, jsonify, render_template, request, send_file
 
 from common.frames import MJPEG_BOUNDARY, mjpeg_part
 from common.protocol import ProtocolError, validate_name
 from hub.events.clips import replay
 from hub.events.index import RECORDING, Event
+from hub.web.answers import error as _error
+from hub.web.answers import hub_of as _hub
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    pass
 
 bp = Blueprint("events", __name__)
 MAX_REPLAYS = 8  # clips replayed at once; each reads its file on a web thread
 _replays = threading.BoundedSemaphore(MAX_REPLAYS)
-
-
-def _hub() -> Hub:
-    return current_app.extensions["camnet.hub"]  # type: ignore[no-any-return]
-
-
-def _error(status: int, message: str) -> Response:
-    if request.path.startswith("/api/"):
-        response = jsonify({"error": message})
-    else:
-        response = Response(message + "\n", mimetype="text/plain")
-    response.status_code = status
-    return response
 
 
 def describe(event: Event, clips: int = 1) -> dict[str, Any]:
@@ -161,30 +150,8 @@ def clip(event_id: int) -> Response:
     return _file(clips[part - 1].path, "video/x-matroska", as_attachment=True, download_name=name)
 
 
-@bp.get("/events/<int:event_id>/play")
-def play(event_id: int) -> Response:
-    """The event replayed as MJPEG at its real pace from ``t`` seconds in (an ``<img>`` plays it)."""
-    found = _event(event_id)
-    if isinstance(found, Response):
-        return found
-    try:
-        start = _number("t", float, 0, 86400 * 7) or 0.0
-    except ValueError as exc:
-        return _error(400, str(exc))
-    if not _replays.acquire(blocking=False):
-        return _error(503, f"{MAX_REPLAYS} replays are running; close one and retry")
-    hub = _hub()
-    files = [(hub.data_dir / c.path, c.start - found.start) for c in hub.events.clips(event_id)]
-    return Response(
-        _paced(files, start, hub.stopping),
-        mimetype=f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
-        headers={"Cache-Control": "no-store"},
-    )
-
-
-@bp.get("/events/<int:event_id>/frame.jpg")
-def frame(event_id: int) -> Response:
-    """The event's frame at ``t`` seconds (the paused player shows it)."""
+def _replay_of(event_id: int) -> tuple[float, list[tuple[Path, float]]] | Response:
+    """``t`` (seconds into the event) and the event's clips with where each starts in it."""
     found = _event(event_id)
     if isinstance(found, Response):
         return found
@@ -193,7 +160,32 @@ def frame(event_id: int) -> Response:
     except ValueError as exc:
         return _error(400, str(exc))
     hub = _hub()
-    files = [(hub.data_dir / c.path, c.start - found.start) for c in hub.events.clips(event_id)]
+    return at, [(hub.data_dir / c.path, c.start - found.start) for c in hub.events.clips(event_id)]
+
+
+@bp.get("/events/<int:event_id>/play")
+def play(event_id: int) -> Response:
+    """The event replayed as MJPEG at its real pace from ``t`` seconds in (an ``<img>`` plays it)."""
+    found = _replay_of(event_id)
+    if isinstance(found, Response):
+        return found
+    if not _replays.acquire(blocking=False):
+        return _error(503, f"{MAX_REPLAYS} replays are running; close one and retry")
+    start, files = found
+    return Response(
+        _paced(files, start, _hub().stopping),
+        mimetype=f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@bp.get("/events/<int:event_id>/frame.jpg")
+def frame(event_id: int) -> Response:
+    """The event's frame at ``t`` seconds (the paused player shows it)."""
+    found = _replay_of(event_id)
+    if isinstance(found, Response):
+        return found
+    at, files = found
     for _, jpeg in replay(files, at):
         return Response(jpeg, mimetype="image/jpeg", headers={"Cache-Control": "max-age=3600"})
     return _error(404, f"event {event_id} has no frame at {at:g} s")

@@ -9,26 +9,18 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from common.config import ConfigError, parse_masks
 from common.protocol import ProtocolError, validate_name
+from hub.web.answers import error as _error
+from hub.web.answers import hub_of as _hub
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    pass
 
 log = logging.getLogger(__name__)
 bp = Blueprint("masks", __name__)
-
-
-def _hub() -> Hub:
-    return current_app.extensions["camnet.hub"]  # type: ignore[no-any-return]
-
-
-def _error(status: int, message: str) -> Response:
-    response = jsonify({"error": message})
-    response.status_code = status
-    return response
 
 
 def _known(name: str) -> str | None:

@@ -11,33 +11,18 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from common.frames import MJPEG_BOUNDARY
 from common.protocol import ProtocolError, validate_name
 from hub.store import OFFLINE, Camera
+from hub.web.answers import error as _error
+from hub.web.answers import hub_of as _hub
+from hub.web.answers import streams_of as _streams
 from hub.web.metrics import exposition
-from hub.web.streams import Stream, Streams
+from hub.web.streams import Stream
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    pass
 
 bp = Blueprint("camnet", __name__)
 MJPEG_TYPE = f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}"
 NO_STORE = {"Cache-Control": "no-store, no-cache, must-revalidate", "Pragma": "no-cache", "X-Accel-Buffering": "no"}
-
-
-def _hub() -> Hub:
-    return current_app.extensions["camnet.hub"]  # type: ignore[no-any-return]
-
-
-def _streams() -> Streams:
-    return current_app.extensions["camnet.streams"]  # type: ignore[no-any-return]
-
-
-def _error(status: int, message: str) -> Response:
-    """Errors are JSON for API callers and plain text for people and players."""
-    if request.path.startswith("/api/"):
-        response = jsonify({"error": message})
-    else:
-        response = Response(message + "\n", mimetype="text/plain")
-    response.status_code = status
-    return response
 
 
 def _camera(name: str) -> Camera | Response:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -56,13 +56,8 @@ def test_kill_9_mid_event_leaves_a_cut_event_whose_clip_plays_up_to_the_kill(tmp
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A real 12 MB file system (tmpfs; the tests run as root)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mount)], check=True, timeout=10)
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False, timeout=10)
+def small_disk(tmpfs: Callable[[str], Path]) -> Path:
+    return tmpfs("12m")
 
 
 def test_a_full_disk_stops_recording_not_live_view_and_recording_resumes(small_disk: Path) -> None:

@@ -3,9 +3,8 @@ small file system: oldest first, never a recording event, totals kept, crashes r
 
 from __future__ import annotations
 
-import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,12 +39,8 @@ def retention(index: EventIndex, data: Path, **kw: object) -> Retention:
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True, timeout=10)
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False, timeout=10)
+def small_disk(tmpfs: Callable[[str], Path]) -> Path:
+    return tmpfs("4m")
 
 
 def test_size_limit_deletes_the_oldest_first_and_keeps_totals(tmp_path: Path) -> None:
