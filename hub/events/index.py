@@ -270,5 +270,9 @@ class EventIndex:
         row = self._writer.execute("SELECT event FROM clips WHERE path=?", (path,)).fetchone()
         return int(row[0]) if row else None
 
+    def all_snapshot_paths(self) -> set[str]:
+        rows = self._writer.execute("SELECT snapshot, thumb FROM events WHERE snapshot IS NOT NULL").fetchall()
+        return {path for row in rows for path in row if path}
+
     def all_clip_paths(self) -> set[str]:
         return {r[0] for r in self._writer.execute("SELECT path FROM clips").fetchall()}

@@ -74,6 +74,7 @@ def _sweep_files(data_dir: Path, index: EventIndex, report: Report) -> None:
     for relative in orphans:
         (data_dir / relative).unlink(missing_ok=True)
         report.orphans += 1
+    _sweep_snapshots(data_dir, index, report)
     for relative in missing:
         event = index.event_of_clip(relative)
         if event is not None:
@@ -81,3 +82,22 @@ def _sweep_files(data_dir: Path, index: EventIndex, report: Report) -> None:
                 (data_dir / path).unlink(missing_ok=True)
             index.delete_event(event)
             report.missing_rows += 1
+
+
+def _sweep_snapshots(data_dir: Path, index: EventIndex, report: Report) -> None:
+    """A snapshot written just before a crash, that its event's row never learnt of: attach it
+    to its event, or delete it if the event is gone."""
+    known = index.all_snapshot_paths()
+    for path in sorted((data_dir / "snapshots").glob("*.jpg")):
+        relative = str(path.relative_to(data_dir))
+        if relative in known:
+            continue
+        number = path.stem.removesuffix("-thumb")
+        event = index.event(int(number)) if number.isdigit() else None
+        if event is None:
+            path.unlink(missing_ok=True)
+            report.orphans += 1
+        elif path.stem.endswith("-thumb"):
+            index.update_event(event.id, thumb=relative)
+        else:
+            index.update_event(event.id, snapshot=relative)

@@ -144,6 +144,8 @@ def clip(event_id: int) -> Response:
         return _error(404, str(exc))
     if not clips:
         return _error(404, f"event {event_id} has no clip")
+    if clips[part - 1].state == RECORDING:
+        return _error(409, f"event {event_id} is still recording this clip; download it once the event has ended")
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(found.start))
     safe = re.sub(r"[^A-Za-z0-9_-]+", "_", found.camera).strip("_") or "camera"
     name = f"{safe}-{stamp}" + (f"-{part}" if len(clips) > 1 else "") + ".mkv"

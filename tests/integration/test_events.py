@@ -152,3 +152,23 @@ def test_a_camera_with_record_false_keeps_no_events(hub_factory: Callable[..., H
     assert hub.cameras.get("private").motion_total() > 0, "motion was seen"
     time.sleep(0.5)
     assert events(hub) == []
+
+
+def test_an_event_still_recording_is_listed_but_not_downloadable_or_deletable(hub_factory: Callable[..., Hub]) -> None:
+    hub = hub_factory(pre_roll=0.5, post_roll=5.0)
+    still, moving = footage()
+    sender = imagezmq.ImageSender(f"tcp://127.0.0.1:{hub.config.zmq_port}")
+    try:
+        send(sender, "porch", [still[i % 8] for i in range(15)] + moving[:15], [])
+        wait_until(lambda: events(hub) != [], timeout=5)
+        [event] = events(hub)
+        assert event["state"] == "recording" and event["end"] is None
+        status, body, _ = get(hub, event["clip"])
+        assert status == 409 and b"still recording" in body
+        request = urllib.request.Request(url(hub, f"/api/events/{event['id']}"), method="DELETE")
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(request, timeout=5)
+        err.value.close()
+        assert err.value.code == 409
+    finally:
+        sender.close()

@@ -172,3 +172,15 @@ def test_100000_events_page_by_key_through_the_indexes(tmp_path: Path) -> None:
                 "SELECT * FROM events WHERE id < ? ORDER BY id DESC LIMIT 50"):  # fmt: skip
         plan = " ".join(str(tuple(r)) for r in db.execute("EXPLAIN QUERY PLAN " + sql, ("cam-3", 5)[-sql.count("?") :]))
         assert "SCAN events" not in plan or "USING" in plan, plan
+
+
+def test_a_snapshot_the_index_never_learnt_of_is_attached_or_removed(tmp_path: Path) -> None:
+    index = EventIndex(tmp_path)
+    event = add_event(index, tmp_path, "a", 1000.0, 10)
+    (tmp_path / "snapshots").mkdir()
+    (tmp_path / f"snapshots/{event}.jpg").write_bytes(b"jpeg")  # written, then the crash
+    (tmp_path / "snapshots/999.jpg").write_bytes(b"jpeg")  # its event was deleted
+    report = reconcile(tmp_path, index)
+    found = index.event(event)
+    assert found is not None and found.snapshot == f"snapshots/{event}.jpg"
+    assert not (tmp_path / "snapshots/999.jpg").exists() and report.orphans == 1
