@@ -96,6 +96,7 @@ class Recorder:
         self.events_opened = 0
         self.bytes_written = 0
         self._last_sweep = 0.0
+        self._last_tick = 0.0
         self._unsaved: list[Callable[[], None]] = []  # index updates a full disk refused, oldest first
 
     # --- any thread --------------------------------------------------------------------
@@ -134,7 +135,10 @@ class Recorder:
             try:
                 if frame is not None:
                     self._record(frame)
-                self._tick(time.time())
+                now = time.time()
+                if now - self._last_tick >= 0.5:  # not per frame: it visits every camera
+                    self._last_tick = now
+                    self._tick(now)
             except Exception as exc:  # the index's disk, or a bug: never the live view's problem
                 if _throttle.ready(f"record-crash:{type(exc).__name__}") is not None:
                     log.exception("recording failed; live view and motion go on")
