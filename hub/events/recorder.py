@@ -70,6 +70,7 @@ class Recorder:
 
     RETRY_AFTER = 10.0  # seconds after a disk error before a new clip is tried
     SWEEP_EVERY = 60.0
+    FORGET_AFTER = 60.0  # seconds of silence after which a camera's pre-roll ring is dropped
 
     def __init__(
         self,
@@ -169,9 +170,12 @@ class Recorder:
             except Exception:
                 break
             self._unsaved.pop(0)
-        for name, state in self.cameras.items():
-            if state.event is not None and state.ring and now - state.ring[-1].time > self.settings.post_roll + 1.0:
+        for name, state in list(self.cameras.items()):
+            silent = now - state.ring[-1].time if state.ring else 0.0
+            if state.event is not None and silent > self.settings.post_roll + 1.0:
                 self._close_event(name, state, DONE)
+            elif state.event is None and silent > self.FORGET_AFTER:
+                del self.cameras[name]  # its pre-roll is stale: a camera gone (or a junk name) holds nothing
         if now - self._last_sweep >= self.SWEEP_EVERY:
             self._last_sweep = now
             self.retention.sweep()

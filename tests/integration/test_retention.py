@@ -184,3 +184,20 @@ def test_a_snapshot_the_index_never_learnt_of_is_attached_or_removed(tmp_path: P
     found = index.event(event)
     assert found is not None and found.snapshot == f"snapshots/{event}.jpg"
     assert not (tmp_path / "snapshots/999.jpg").exists() and report.orphans == 1
+
+
+def test_a_silent_camera_ends_its_event_and_later_frees_its_pre_roll(tmp_path: Path) -> None:
+    import threading
+
+    index = EventIndex(tmp_path)
+    recorder = Recorder(tmp_path, index, RecordSettings(1.0, 0.5, 300.0), retention(index, tmp_path), threading.Event())
+    moving = Motion(True, (10, 10, 50, 50), ((10, 10, 50, 50),))
+    data = jpeg(scene(0, True))
+    t0 = time.time()
+    for i in range(10):
+        recorder._record(Frame.build("gone", i + 1, data, 640, 480, t0 + i / 15, moving))
+    assert index.events()[0].state == "recording"
+    recorder._tick(t0 + 3.0)  # silent longer than the post-roll: the event ends
+    assert index.events()[0].state == DONE and "gone" in recorder.cameras
+    recorder._tick(t0 + 3.0 + Recorder.FORGET_AFTER)
+    assert "gone" not in recorder.cameras, "no ring kept for a camera that went away"
