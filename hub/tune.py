@@ -8,6 +8,7 @@ bytes a sender would send, or a video file, each frame JPEG-encoded as camnet's 
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -85,13 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _settings(args: object) -> MotionSettings:
+def _settings(args: argparse.Namespace) -> MotionSettings:
     """The camera's settings as the hub would have them, then the flags given here."""
-    values = config.read_toml(Path(args.config), HubConfig) if args.config else {}  # type: ignore[attr-defined]
+    values = config.read_toml(Path(args.config), HubConfig) if args.config else {}
     values.update(config.from_env(HubConfig, os.environ))
     values.update({k: v for k, v in vars(args).items() if v is not None and k == "data_dir"})
     hub = config.make(HubConfig, values)
-    camera = args.camera  # type: ignore[attr-defined]
+    camera = args.camera
     saved: tuple[Polygon, ...] = ()
     if camera:
         directory = config.data_dir(hub, os.environ)

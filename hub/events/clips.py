@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Generator
 from fractions import Fraction
 from pathlib import Path
 
@@ -109,7 +109,7 @@ def repair(source: Path, final: Path) -> tuple[int, int, float]:
     return frames, final.stat().st_size, last / 1000
 
 
-def replay(files: list[tuple[Path, float]], start: float = 0.0) -> Iterator[tuple[float, bytes]]:
+def replay(files: list[tuple[Path, float]], start: float = 0.0) -> Generator[tuple[float, bytes], None, None]:
     """(seconds into the event, JPEG) of an event's frames from ``start`` on, across its clips;
     ``files`` holds each clip's path and where it starts in the event, in seconds."""
     for path, offset in files:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,13 +117,7 @@ class EventIndex:
                 f"{self.path} has schema version {version}; this camnet knows {len(MIGRATIONS)}. Upgrade camnet"
             )
         for number in range(version, len(MIGRATIONS)):
-            with self.write() as db:
-                db.executescript(f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;")
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """The writer connection (the caller's thread must be the only writer)."""
-        yield self._writer
+            self._writer.executescript(f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;")
 
     READERS = 4  # idle reader connections kept (each holds 3 files: the database, WAL, shared memory)
 
@@ -189,19 +182,15 @@ class EventIndex:
         clips = [r[0] for r in db.execute("SELECT path FROM clips WHERE event=?", (event,)).fetchall()]
         return clips + [p for p in (row["snapshot"], row["thumb"]) if p] if row else clips
 
-    def delete_event(self, event: int) -> list[str]:
-        """Drop an event and its clips from the index; returns the files to delete."""
+    def delete_event(self, event: int) -> None:
+        """Drop an event and its clips from the index (delete its files_of() first)."""
         db = self._writer
-        row = db.execute("SELECT snapshot, thumb FROM events WHERE id=?", (event,)).fetchone()
-        if row is None:
-            return []
-        clips = db.execute("SELECT path, bytes FROM clips WHERE event=?", (event,)).fetchall()
+        clips = db.execute("SELECT bytes FROM clips WHERE event=?", (event,)).fetchall()
         db.execute("BEGIN")
         db.execute("DELETE FROM clips WHERE event=?", (event,))
         db.execute("DELETE FROM events WHERE id=?", (event,))
         db.execute("UPDATE totals SET value = value - ? WHERE name = 'clip_bytes'", (sum(c["bytes"] for c in clips),))
         db.execute("COMMIT")
-        return [c["path"] for c in clips] + [p for p in (row["snapshot"], row["thumb"]) if p]
 
     # --- reads (any thread) ------------------------------------------------------------
     def events(

@@ -16,7 +16,6 @@ import errno
 import logging
 import os
 import queue
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -113,13 +112,6 @@ class Recorder:
         future: Future[Any] = Future()
         self.commands.put((work, future))
         return future.result(timeout)
-
-    def status(self, camera: str) -> dict[str, Any]:
-        state = self.cameras.get(camera)
-        return {
-            "recording": bool(state and state.writer is not None),
-            "recording_error": state.failing if state else None,
-        }
 
     def failing(self) -> dict[str, str]:
         return {name: state.failing for name, state in list(self.cameras.items()) if state.failing}
@@ -362,7 +354,3 @@ def _atomic_write(path: Path, data: bytes) -> None:
     with open(temporary, "wb") as out:
         out.write(data)
     os.replace(temporary, path)
-
-
-def free_bytes(path: Path) -> int:
-    return shutil.disk_usage(path).free

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response
@@ -32,6 +33,7 @@ def create_app(hub: Hub) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(masks.bp)
     app.register_blueprint(events.bp)
+    app.extensions["camnet.replays"] = threading.BoundedSemaphore(events.MAX_REPLAYS)
 
     @app.after_request
     def secure(response: Response) -> Response:

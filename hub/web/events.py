@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, send_file
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file
 
 from common.frames import MJPEG_BOUNDARY, mjpeg_part
 from common.protocol import ProtocolError, validate_name
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 bp = Blueprint("events", __name__)
 MAX_REPLAYS = 8  # clips replayed at once; each reads its file on a web thread
-_replays = threading.BoundedSemaphore(MAX_REPLAYS)
 
 
 def describe(event: Event, clips: int = 1) -> dict[str, Any]:
@@ -171,11 +170,12 @@ def play(event_id: int) -> Response:
     found = _replay_of(event_id)
     if isinstance(found, Response):
         return found
-    if not _replays.acquire(blocking=False):
+    slots = current_app.extensions["camnet.replays"]
+    if not slots.acquire(blocking=False):
         return _error(503, f"{MAX_REPLAYS} replays are running; close one and retry")
     start, files = found
     return Response(
-        _paced(files, start, _hub().stopping),
+        _Paced(files, start, _hub().stopping, slots),
         mimetype=f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
         headers={"Cache-Control": "no-store"},
     )
@@ -193,15 +193,37 @@ def frame(event_id: int) -> Response:
     return _error(404, f"event {event_id} has no frame at {at:g} s")
 
 
-def _paced(files: list[tuple[Path, float]], start: float, stopping: threading.Event) -> Iterator[bytes]:
-    try:
-        began = time.monotonic()
-        for seq, (offset, jpeg) in enumerate(replay(files, start), 1):
-            if stopping.wait(max(0.0, (offset - start) - (time.monotonic() - began))):
-                return
-            yield mjpeg_part(jpeg, seq)
-    finally:
-        _replays.release()
+class _Paced:
+    """The replay's MJPEG parts at the clip's own pace. Its slot is given back on close(),
+    which the server calls even when the client leaves before the first part (a generator's
+    ``finally`` would never run then, and the slot would be lost for good)."""
+
+    def __init__(
+        self, files: list[tuple[Path, float]], start: float, stopping: threading.Event, slots: threading.Semaphore
+    ) -> None:
+        self.start, self.stopping = start, stopping
+        self._slots: threading.Semaphore | None = slots
+        self._frames = replay(files, start)
+        self._seq = 0
+        self._began: float | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._began is None:
+            self._began = time.monotonic()
+        offset, jpeg = next(self._frames)
+        if self.stopping.wait(max(0.0, (offset - self.start) - (time.monotonic() - self._began))):
+            raise StopIteration
+        self._seq += 1
+        return mjpeg_part(jpeg, self._seq)
+
+    def close(self) -> None:
+        slots, self._slots = self._slots, None
+        if slots is not None:
+            self._frames.close()
+            slots.release()
 
 
 @bp.get("/events")

@@ -31,16 +31,22 @@ def draw_mask_over_everything(page) -> None:  # type: ignore[no-untyped-def]
     expect(page.locator("#mask-status")).to_have_text("Saved. 1 mask in force.")
 
 
+def open_moving_camera(hub: Hub, page) -> CameraFeeder:  # type: ignore[no-untyped-def]
+    """A camera "garage" whose square keeps moving, and its page open."""
+    feeder = CameraFeeder(hub)
+    feeder.add("garage", moving=True)
+    wait_until(lambda: hub.cameras.get("garage") is not None)
+    page.goto(url(hub, "/camera/garage"))
+    return feeder
+
+
 def test_a_mask_drawn_in_the_page_stops_motion_and_survives_a_restart(
     hub_factory: Callable[..., Hub], page, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     data_dir = tmp_path / "state"
     hub = hub_factory(data_dir=str(data_dir))
-    feeder = CameraFeeder(hub)
+    feeder = open_moving_camera(hub, page)
     try:
-        feeder.add("garage", moving=True)
-        wait_until(lambda: hub.cameras.get("garage") is not None)
-        page.goto(url(hub, "/camera/garage"))
         page.wait_for_selector("article.tile.motion", timeout=20_000)  # the square moves: motion
         assert page.locator("#mask-list li").first.text_content() == "No masks: motion anywhere in view counts."
         draw_mask_over_everything(page)
@@ -55,11 +61,8 @@ def test_a_mask_drawn_in_the_page_stops_motion_and_survives_a_restart(
     hub.stop()
 
     again = hub_factory(data_dir=str(data_dir))
-    feeder = CameraFeeder(again)
+    feeder = open_moving_camera(again, page)
     try:
-        feeder.add("garage", moving=True)
-        wait_until(lambda: again.cameras.get("garage") is not None)
-        page.goto(url(again, "/camera/garage"))
         page.wait_for_selector("svg.masks polygon.saved")
         assert page.locator("#mask-list li").first.text_content().startswith("Saved mask 1 (4 corners)")
         wait_until(lambda: (c := again.cameras.get("garage")) is not None and c.analyzed > 20, timeout=20)
