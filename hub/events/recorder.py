@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from common.frames import Frame
+from common.motion import Box
 from common.throttle import Throttle
 from hub.events.clips import ClipWriter
 from hub.events.index import CUT, DONE, EventIndex
@@ -46,20 +47,39 @@ class RecordSettings:
     queue_frames: int = 256
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Kept:
+    """What the recorder keeps of a frame: the sender's JPEG and when it came. Not the Frame
+    itself: its MJPEG part and page record are two more copies of the JPEG, and a pre-roll
+    ring of Frames held three times the bytes it counted."""
+
+    camera: str
+    time: float
+    jpeg: bytes
+    width: int
+    height: int
+    box: Box | None
+    motion: bool
+
+    @classmethod
+    def of(cls, frame: Frame) -> Kept:
+        return cls(frame.camera, frame.time, frame.jpeg, frame.width, frame.height, frame.box, frame.motion)
+
+
 @dataclasses.dataclass
 class _Camera:
     """What the recorder knows of one camera."""
 
     tracker: EventTracker
-    ring: collections.deque[Frame] = dataclasses.field(default_factory=collections.deque)
+    ring: collections.deque[Kept] = dataclasses.field(default_factory=collections.deque)
     ring_bytes: int = 0
     event: int | None = None
     clip: int | None = None
     clips: int = 0
     writer: ClipWriter | None = None
     best_area: int = -1
-    best: Frame | None = None
-    snapshot_written: Frame | None = None
+    best: Kept | None = None
+    snapshot_written: Kept | None = None
     failing: str | None = None
     failed_at: float = 0.0
 
@@ -89,7 +109,7 @@ class Recorder:
         self.records = records
         self.notify = notify  # (camera, recording, error): shown on the page and in the API
         self.cameras: dict[str, _Camera] = {}
-        self.queue: queue.Queue[Frame] = queue.Queue(settings.queue_frames)
+        self.queue: queue.Queue[Kept] = queue.Queue(settings.queue_frames)
         self.commands: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
         self.dropped = 0  # frames the full queue refused
         self.errors: collections.Counter[str] = collections.Counter()  # recording errors by kind
@@ -103,7 +123,7 @@ class Recorder:
     def offer(self, frame: Frame) -> None:
         """Hand a published frame over; never blocks (a full queue drops it, counted)."""
         try:
-            self.queue.put_nowait(frame)
+            self.queue.put_nowait(Kept.of(frame))
         except queue.Full:
             self.dropped += 1
 
@@ -172,7 +192,8 @@ class Recorder:
             self._last_sweep = now
             self.retention.sweep()
 
-    def _record(self, frame: Frame) -> None:
+    def _record(self, given: Frame | Kept) -> None:
+        frame = Kept.of(given) if isinstance(given, Frame) else given
         state = self.cameras.get(frame.camera)
         if state is None:
             state = self.cameras[frame.camera] = _Camera(EventTracker(self.settings.post_roll, self.settings.max_event))
@@ -192,7 +213,7 @@ class Recorder:
         if state.event is not None:
             self._note_peak(state, frame)
 
-    def _remember(self, state: _Camera, frame: Frame) -> None:
+    def _remember(self, state: _Camera, frame: Kept) -> None:
         ring = state.ring
         ring.append(frame)
         state.ring_bytes += len(frame.jpeg)
@@ -201,7 +222,7 @@ class Recorder:
         ):
             state.ring_bytes -= len(ring.popleft().jpeg)
 
-    def _open_event(self, camera: str, state: _Camera, frame: Frame) -> None:
+    def _open_event(self, camera: str, state: _Camera, frame: Kept) -> None:
         if state.failing and frame.time - state.failed_at < self.RETRY_AFTER:
             return
         if not self.retention.room_for_a_clip():
@@ -223,7 +244,7 @@ class Recorder:
             state.failing = None
             self.notify(camera, True, None)
 
-    def _new_clip(self, camera: str, state: _Camera, first: Frame) -> bool:
+    def _new_clip(self, camera: str, state: _Camera, first: Kept) -> bool:
         assert state.event is not None
         state.clips += 1
         day = time.strftime("%Y-%m-%d", time.localtime(first.time))
@@ -237,7 +258,7 @@ class Recorder:
             return False
         return True
 
-    def _write(self, camera: str, state: _Camera, frame: Frame) -> None:
+    def _write(self, camera: str, state: _Camera, frame: Kept) -> None:
         assert state.writer is not None
         try:
             state.writer.write(frame.jpeg, frame.time)
@@ -245,7 +266,7 @@ class Recorder:
         except Exception as exc:
             self._disk_error(camera, state, exc)
 
-    def _split(self, camera: str, state: _Camera, frame: Frame) -> None:
+    def _split(self, camera: str, state: _Camera, frame: Kept) -> None:
         self._close_clip(camera, state, DONE)
         if self._new_clip(camera, state, frame):
             self._write(camera, state, frame)
@@ -277,7 +298,7 @@ class Recorder:
         self.index.update_event(event, end=end, state=how)
         self.notify(camera, False, state.failing)
 
-    def _note_peak(self, state: _Camera, frame: Frame) -> None:
+    def _note_peak(self, state: _Camera, frame: Kept) -> None:
         if frame.box is None:
             return
         x1, y1, x2, y2 = frame.box
