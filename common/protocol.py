@@ -72,12 +72,17 @@ class Message:
         return None
 
 
+MARKUP = frozenset("<>&\"'`")
+
+
 def validate_name(name: object) -> str:
     """Return ``name`` if it can name a camera, else raise ProtocolError("bad-name").
 
     Names come from senders and are untrusted. They may hold any printable Unicode except
-    ``/`` (they are URL path segments), up to 64 characters, without surrounding spaces and
-    not only dots. Characters like ``<`` are allowed: every page renders names as text.
+    ``/`` (they are URL path segments) and the characters that mean something in HTML
+    (``< > & " ' ```), up to 64 characters, without surrounding spaces and not only dots.
+    Pages render names as text anyway; refusing markup at the door means no page, log viewer
+    or home-automation dashboard downstream ever receives it (ZoneMinder's CVE-2016-10203).
     """
     if not isinstance(name, str):
         raise ProtocolError("bad-name", f"camera name must be a string, got {type(name).__name__}")
@@ -86,6 +91,11 @@ def validate_name(name: object) -> str:
         raise ProtocolError("bad-name", f"camera name must be 1 to {NAME_MAX} characters, got {len(name)}")
     if name != name.strip() or name.strip(".") == "" or "/" in name:
         raise ProtocolError("bad-name", f"camera name {shown} has a '/', surrounding spaces or only dots")
+    markup = sorted(set(name) & MARKUP)
+    if markup:
+        raise ProtocolError(
+            "bad-name", f"camera name {shown} has {' '.join(markup)}; HTML markup characters are not allowed in names"
+        )
     for ch in name:
         if ch != " " and unicodedata.category(ch)[0] in "CZ":
             raise ProtocolError("bad-name", f"camera name {shown} has a control or non-printable character")

@@ -307,12 +307,21 @@ def test_a_camera_that_falls_behind_skips_to_its_newest_frame(hub: Hub) -> None:
     assert pool._take() == (workers[0], messages[1])
 
 
-def test_hostile_name_is_text_in_the_page(hub: Hub, raw_sender: RawSender) -> None:
-    name = '<img src=x onerror="alert(1)">'
+@pytest.mark.parametrize("name", ['<img src=x onerror="alert(1)">', "x' onmouseover='alert(1)", '"><svg onload=1>'])
+def test_markup_camera_names_are_refused(hub: Hub, raw_sender: RawSender, name: str) -> None:
+    reply = raw_sender.frame(name, jpeg(scene(0, False)))
+    assert reply.startswith(b"ERROR bad-name:") and b"markup" in reply
+    assert hub.cameras.all() == [] and hub.receiver.errors["bad-name"] == 1
+    status, _, headers = get(hub, "/camera/" + urllib.parse.quote(name, safe=""))
+    assert status == 404 and headers["Content-Type"].startswith("text/plain")  # never HTML, even in an error
+
+
+def test_odd_name_is_text_in_the_page(hub: Hub, raw_sender: RawSender) -> None:
+    name = "{{7*7}} ${x} %3Cb%3E"
     feed(raw_sender, name, 0, 1, False)
     status, body, headers = get(hub, "/camera/" + urllib.parse.quote(name, safe=""))
     assert status == 200
-    assert b"<img src=x" not in body and b"&lt;img src=x" in body
+    assert b"49" not in body and b"{{7*7}} ${x} %3Cb%3E" in body
     assert "script-src 'self'" in headers["Content-Security-Policy"]
 
 
