@@ -21,10 +21,11 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from client.sender import Sender
+from client.sender import Curve, Sender
 from client.sources import EndOfSource, Source, SourceError, open_source
 from common import __version__, config, protocol
 from common.config import ConfigError, SenderConfig
+from common.curve import KeyFileError, check_public_key, load_or_create
 from common.rate import RateMeter
 from common.systemd import Notifier
 
@@ -227,12 +228,36 @@ class _Reopen(threading.Thread):
                 self.source.close()
 
 
+def _curve(cfg: SenderConfig, show: bool) -> Curve | None:
+    """The CURVE keys to send with (None without hub_key); ``show`` prints the public key."""
+    if not cfg.hub_key and not show:
+        return None
+    hub = check_public_key(cfg.hub_key, "hub_key") if cfg.hub_key else b""
+    path = config.sender_key_file(cfg, os.environ)
+    public, secret, created = load_or_create(path)
+    if created:
+        log.info("created this sender's key pair in %s", path)
+    if show:
+        print(public.decode())
+    return Curve(hub, public, secret) if hub else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         cfg, args = config.load(
-            SenderConfig, argv, os.environ, "camnet-sender", "Send a camera's frames to a camnet hub over ZeroMQ."
+            SenderConfig,
+            argv,
+            os.environ,
+            "camnet-sender",
+            "Send a camera's frames to a camnet hub over ZeroMQ.",
+            {"--show-key": "print this sender's CURVE public key (creating its key pair if missing) and exit"},
+            complete="--show-key" not in argv,  # needs no hub nor source
         )
         cfg = dataclasses.replace(cfg, name=cfg.name or socket.gethostname())
+        if args.show_key:
+            _curve(cfg, show=True)
+            return 0
         protocol.validate_name(cfg.name)
     except ConfigError as exc:
         print(f"camnet-sender: {exc}", file=sys.stderr)
@@ -240,12 +265,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except protocol.ProtocolError as exc:
         print(f"camnet-sender: --name: {exc.reason}", file=sys.stderr)
         return 2
+    except KeyFileError as exc:
+        print(f"camnet-sender: {exc}", file=sys.stderr)
+        return 2
     if args.check_config:
         print(config.describe(cfg))
         return 0
     logging.basicConfig(
         level=cfg.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    try:
+        curve = _curve(cfg, show=False)
+    except KeyFileError as exc:
+        print(f"camnet-sender: {exc}", file=sys.stderr)
+        return 2
 
     def reopen() -> Source:
         return open_source(cfg.source, cfg.width, cfg.fps, cfg.loop)
@@ -258,9 +291,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    sender = Sender(f"tcp://{cfg.server_ip}:{cfg.server_port}", cfg.timeout)
+    sender = Sender(f"tcp://{cfg.server_ip}:{cfg.server_port}", cfg.timeout, curve=curve, name=cfg.name)
     log.info(
-        "sending %s as %r to %s:%d at up to %.0f fps", source.kind, cfg.name, cfg.server_ip, cfg.server_port, cfg.fps
+        "sending %s as %r to %s:%d at up to %.0f fps%s",
+        source.kind,
+        cfg.name,
+        cfg.server_ip,
+        cfg.server_port,
+        cfg.fps,
+        ", encrypted (CURVE)" if curve else "",
     )
     systemd = Notifier(os.environ)
     systemd.ready(f"sending {source.kind} as {cfg.name!r} to {cfg.server_ip}:{cfg.server_port}")

@@ -10,10 +10,27 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 log = logging.getLogger(__name__)
+HANDSHAKE = (
+    zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+    | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+    | zmq.EVENT_HANDSHAKE_SUCCEEDED
+)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """The keys of a CURVE sender: the hub's public key and this sender's own pair (Z85)."""
+
+    hub: bytes
+    public: bytes
+    secret: bytes
 
 
 class Sender:
@@ -31,8 +48,12 @@ class Sender:
         context: zmq.Context | None = None,
         healthy_after: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        curve: Curve | None = None,
+        name: str = "NAME",
     ) -> None:
         self.address = address
+        self.curve = curve
+        self.name = name  # the camera's, for the hint a refused key gets
         self.timeout_ms = max(1, int(timeout * 1000))
         self.healthy_after = healthy_after
         self._clock = clock
@@ -42,6 +63,8 @@ class Sender:
         self.reconnects = 0  # in all, for the log and tests
         self.failures = 0  # recent failures; drives the backoff
         self._answering_since: float | None = None
+        self._monitor: zmq.Socket | None = None
+        self.problem: str | None = None  # why the last handshake failed, as logged
 
     def send(self, parts: list[bytes]) -> bytes | None:
         """Send ``parts`` and wait for the hub's reply; None if it did not come in time."""
@@ -64,16 +87,55 @@ class Sender:
         sock.setsockopt(zmq.RCVTIMEO, self.timeout_ms)
         sock.setsockopt(zmq.RECONNECT_IVL, 100)
         sock.setsockopt(zmq.RECONNECT_IVL_MAX, 1000)
+        if self.curve is not None:
+            sock.curve_serverkey = self.curve.hub
+            sock.curve_publickey = self.curve.public
+            sock.curve_secretkey = self.curve.secret
+        # Handshake events tell a refused key from a wrong hub key from a hub that is away;
+        # they happen once per connection, so the monitor costs nothing per frame.
+        self._monitor = sock.get_monitor_socket(HANDSHAKE)
         sock.connect(self.address)
         self._socket = sock
         return sock
 
     def backoff(self) -> float:
-        """Seconds to wait before trying again after a timeout."""
-        return min(1.0, 0.1 * 2 ** min(max(self.failures - 1, 0), 4))
+        """Seconds to wait before trying again after a timeout (longer while the hub refuses
+        our key: that needs a person, and each try costs the hub a handshake)."""
+        limit = 10.0 if self.problem else 1.0
+        return min(limit, 0.1 * 2 ** min(max(self.failures - 1, 0), 7))
+
+    def _diagnose(self) -> str | None:
+        """Why the handshake failed, from the monitor's events; None if it never got that far."""
+        failed = None
+        while self._monitor is not None and self._monitor.poll(0):
+            event = recv_monitor_message(self._monitor)["event"]
+            failed = None if event == zmq.EVENT_HANDSHAKE_SUCCEEDED else event
+        if failed == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+            public = self.curve.public.decode() if self.curve else "KEY"
+            return (
+                f"the hub refused this sender's key: allow it on the hub with "
+                f"`camnet-hub sender allow {self.name!r} {public}`; retrying with backoff"
+            )
+        if failed == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            return (
+                "the CURVE handshake failed: hub_key is not this hub's public key (run `camnet-hub keys` on the "
+                "hub and copy its output exactly); retrying with backoff"
+            )
+        if failed == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL and self.curve is not None:
+            return (
+                "the hub does not use CURVE (its sender_auth is none): remove hub_key, or restart the hub "
+                "with --sender-auth curve"
+            )
+        if failed == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+            return (
+                "the hub requires CURVE keys: pass --hub-key (`camnet-hub keys` on the hub prints it), then allow "
+                "this sender's key (`camnet-sender --show-key`) on the hub"
+            )
+        return None
 
     def _answered(self) -> None:
         now = self._clock()
+        self.problem = None
         if self.down_since is not None:
             log.info("hub %s answering again after %.1f s", self.address, now - self.down_since)
             self.down_since = None
@@ -83,9 +145,16 @@ class Sender:
             self.failures = 0
 
     def _lost(self) -> None:
+        problem = self._diagnose()
+        if problem is not None and problem != self.problem:
+            log.error("hub %s: %s", self.address, problem)
+        self.problem = problem or self.problem
         if self.down_since is None:
             self.down_since = self._clock()
-            log.warning("hub %s did not answer within %d ms; reconnecting until it does", self.address, self.timeout_ms)
+            if problem is None:
+                log.warning(
+                    "hub %s did not answer within %d ms; reconnecting until it does", self.address, self.timeout_ms
+                )
         self.reconnects += 1
         self.failures += 1
         self._answering_since = None
@@ -93,5 +162,9 @@ class Sender:
 
     def close(self) -> None:
         if self._socket is not None:
+            self._socket.disable_monitor()
             self._socket.close(linger=0)
             self._socket = None
+        if self._monitor is not None:
+            self._monitor.close(linger=0)
+            self._monitor = None

@@ -143,10 +143,20 @@ def build_parser(cls: type, prog: str, description: str, only: Sequence[str] | N
 
 
 def load(
-    cls: type[T], argv: Sequence[str] | None, env: Mapping[str, str], prog: str, description: str
+    cls: type[T],
+    argv: Sequence[str] | None,
+    env: Mapping[str, str],
+    prog: str,
+    description: str,
+    actions: Mapping[str, str] | None = None,
+    complete: bool = True,
 ) -> tuple[T, argparse.Namespace]:
-    """Parse flags, read the config file and environment, validate; return (config, parsed flags)."""
+    """Parse flags, read the config file and environment, validate; return (config, parsed flags).
+    ``actions`` adds on/off flags that are not settings (``--show-key``: help); with
+    ``complete`` False, required settings may be missing (for an action that needs none)."""
     parser = build_parser(cls, prog, description)
+    for flag, text in (actions or {}).items():
+        parser.add_argument(flag, action="store_true", help=text)
     args = parser.parse_args(argv)
     values: dict[str, Any] = {}
     from_file: dict[str, Any] = {}
@@ -156,7 +166,7 @@ def load(
     values.update(from_env(cls, env))
     values.update({k: v for k, v in vars(args).items() if v is not None and k in _names(cls)})
     try:
-        return make(cls, values), args
+        return make(cls, values, complete), args
     except ConfigError as exc:
         if exc.key in from_file and values[exc.key] is from_file[exc.key]:  # say where in the file
             raise ConfigError(f"{args.config}{_line_of(Path(args.config), exc.key)}: {exc}", exc.key) from None
@@ -307,9 +317,9 @@ def _convert(f: dataclasses.Field[Any], raw: str, where: str) -> Any:
         raise ConfigError(f"{where}: {raw!r} is not a valid {kind.__name__}") from None
 
 
-def make(cls: type[T], values: Mapping[str, Any]) -> T:
+def make(cls: type[T], values: Mapping[str, Any], complete: bool = True) -> T:
     """Build the config object, checking each value's type, range and presence."""
-    missing = [f for f in settings_of(cls) if f.metadata["required"] and f.name not in values]
+    missing = [f for f in settings_of(cls) if f.metadata["required"] and f.name not in values and complete]
     if missing:  # name them all at once: a user should not fix one and meet the next
         what = " and ".join(f.name for f in missing)
         how = "; ".join(f"{flag_of(f)}, {f.name} in the config file or {ENV_PREFIX}{f.name.upper()}" for f in missing)
@@ -457,6 +467,20 @@ class HubConfig:
     )
     port: int = setting(8000, "HTTP port of the web page and streams (0: any free port)", short="-o", lo=0, hi=65535)
     zmq_port: int = setting(5555, "ZeroMQ port the senders connect to (imagezmq's default)", lo=1, hi=65535)
+    auth: bool = setting(
+        True,
+        "require a login or token for every page, stream and API call once users exist or the hub listens beyond "
+        "loopback (the first such start creates user admin); --no-auth: open to anyone who can reach it, for a "
+        "trusted LAN or behind an authenticating proxy",
+    )
+    sender_auth: str = setting(
+        "none",
+        "how senders are checked: none (any sender, any name: stock imagezmq works) or curve (ZeroMQ CURVE "
+        "encryption; only keys allowed with `camnet-hub sender allow CAMERA KEY`, each under its own camera name)",
+        choices=("none", "curve"),
+    )
+    tls_cert: str = setting("", "PEM certificate (chain) file: serve HTTPS instead of HTTP (with tls_key)")
+    tls_key: str = setting("", "PEM private key file of tls_cert")
     detector: str = setting(
         "robust",
         "motion detector: robust (not fooled by light changes, keeps slow walkers) or seed (the tutorial's)",
@@ -537,15 +561,24 @@ class HubConfig:
     cameras: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
-def data_dir(cfg: HubConfig, env: Mapping[str, str]) -> Path:
-    """Where the hub keeps its state: data_dir, else systemd's StateDirectory=, else the
-    XDG state directory of the user."""
-    if cfg.data_dir:
-        return Path(cfg.data_dir).expanduser()
+def state_home(env: Mapping[str, str], program: str) -> Path:
+    """A program's state directory: systemd's StateDirectory=, else the user's XDG one."""
     if env.get("STATE_DIRECTORY"):
         return Path(env["STATE_DIRECTORY"].split(":")[0])
     base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
-    return Path(base) / "camnet"
+    return Path(base) / program
+
+
+def data_dir(cfg: HubConfig, env: Mapping[str, str]) -> Path:
+    """Where the hub keeps its state: data_dir, else the state directory."""
+    return Path(cfg.data_dir).expanduser() if cfg.data_dir else state_home(env, "camnet")
+
+
+def sender_key_file(cfg: SenderConfig, env: Mapping[str, str]) -> Path:
+    """Where the sender keeps its CURVE key pair: key_file, else in its state directory."""
+    if cfg.key_file:
+        return Path(cfg.key_file).expanduser()
+    return state_home(env, "camnet-sender") / "sender.key_secret"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -570,6 +603,15 @@ class SenderConfig:
     fps: float = setting(15.0, "most frames sent per second", lo=0.1, hi=240)
     quality: int = setting(85, "JPEG quality", lo=10, hi=100)
     timeout: float = setting(1.5, "seconds to wait for the hub's reply before reconnecting", lo=0.1, hi=60)
+    hub_key: str = setting(
+        "", "the hub's CURVE public key (`camnet-hub keys` prints it): encrypt and authenticate to a curve hub"
+    )
+    key_file: str = setting(
+        "",
+        "this sender's CURVE key pair (secret file; the public key is beside it, in <file> without _secret), "
+        "created on first use",
+        shown="$STATE_DIRECTORY/sender.key_secret under systemd, else ~/.local/state/camnet-sender/sender.key_secret",
+    )
     loop: bool = setting(False, "restart a video file from the beginning when it ends")
     log_level: str = setting("info", "log verbosity", choices=LOG_LEVELS)
 

@@ -22,6 +22,8 @@ from hub.masks import SavedMasks, settings_for
 from hub.montage import Montage
 from hub.overlay import Renderer
 from hub.receiver import Receiver
+from hub.security.access import Access, is_loopback
+from hub.security.keys import SenderGuard, SenderKeys, hub_keypair
 from hub.store import Camera, Cameras
 from hub.web import create_app
 from hub.web.server import WebServer
@@ -65,10 +67,18 @@ class Hub:
         self.renderer = Renderer()
         self.montage = Montage(self.cameras, config.montage_fps, self.stopping)
         self.pool = WorkerPool(config.workers or os.cpu_count() or 2, self.stopping)
+        self.access = Access(self.data_dir, config.auth, config.ip, tls=bool(config.tls_cert))
+        self.guard = self._sender_guard()
         self.receiver = Receiver(
-            f"tcp://{_zmq_host(config.ip)}:{config.zmq_port}", self.route, self.stopping, config.max_frame_bytes
+            f"tcp://{_zmq_host(config.ip)}:{config.zmq_port}",
+            self.route,
+            self.stopping,
+            config.max_frame_bytes,
+            guard=self.guard,
         )
-        self.web = WebServer(create_app(self), config.ip, config.port, config.max_streams, config.viewer_timeout)
+        self.web = WebServer(
+            create_app(self), config.ip, config.port, config.max_streams, config.viewer_timeout, _tls(config)
+        )
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -76,6 +86,13 @@ class Hub:
         # Frames are analysed in parallel across cameras by the pool; OpenCV's own thread pool
         # on top only adds synchronisation (measured: 0.76 -> 0.59 ms of CPU per frame).
         cv2.setNumThreads(1)
+        self.access.prepare()
+        if self.guard is None and not is_loopback(self.config.ip):
+            log.warning(
+                "senders are not authenticated (sender_auth = none) and the hub listens on %s: anyone on the "
+                "network can send frames under any camera's name. See README, 'Senders: CURVE keys'",
+                self.config.ip,
+            )
         self.receiver.bind()
         self.web.bind()
         reconcile(self.data_dir, self.events)  # a crash's leftovers, before anything records
@@ -85,7 +102,11 @@ class Hub:
         self._spawn("web", self.web.serve)
         self._spawn("sweep", self._sweep)
         log.info(
-            "hub receiving on tcp port %d, serving http://%s:%d/", self.config.zmq_port, self.config.ip, self.web.port
+            "hub receiving on tcp port %d, serving %s://%s:%d/",
+            self.config.zmq_port,
+            self.web.scheme,
+            self.config.ip,
+            self.web.port,
         )
 
     def stop(self) -> None:
@@ -103,6 +124,7 @@ class Hub:
                 thread.join(timeout=2.0)
         self.renderer.close()
         self.events.close()
+        self.access.close()
         log.info("hub stopped")
 
     def wait(self, heartbeat: Callable[[], None] | None = None) -> int:
@@ -200,7 +222,18 @@ class Hub:
         thread.start()
 
     def _all_threads(self) -> list[threading.Thread]:
-        return [*self._threads, *self.pool.threads]
+        authenticator = self.guard.authenticator if self.guard else None
+        watched = [authenticator.thread] if authenticator and authenticator.thread else []
+        return [*self._threads, *self.pool.threads, *watched]
+
+    def _sender_guard(self) -> SenderGuard | None:
+        if self.config.sender_auth != "curve":
+            return None
+        public, secret, created = hub_keypair(self.data_dir)
+        if created:
+            log.info("created the hub's CURVE key pair in %s", self.data_dir / "keys")
+        log.info("senders must use CURVE; the hub's public key (their --hub-key) is %s", public.decode())
+        return SenderGuard(SenderKeys(self.access.db), public, secret)
 
 
 def _state_directory(path: str) -> Path:
@@ -215,6 +248,15 @@ def _state_directory(path: str) -> Path:
             f"cannot create the data directory {directory}: {exc.strerror}; pass --data-dir a writable directory"
         ) from None
     return directory
+
+
+def _tls(config: HubConfig) -> tuple[str, str] | None:
+    if bool(config.tls_cert) != bool(config.tls_key):
+        raise ConfigError("HTTPS needs both tls_cert and tls_key: pass --tls-cert FILE --tls-key FILE")
+    for path in (config.tls_cert, config.tls_key):
+        if path and not Path(path).is_file():
+            raise ConfigError(f"TLS file {path} does not exist or is not a file; check --tls-cert / --tls-key")
+    return (config.tls_cert, config.tls_key) if config.tls_cert else None
 
 
 def _zmq_host(ip: str) -> str:

@@ -1,4 +1,7 @@
-"""``camnet-hub``: parse settings, start the Hub, wait for a signal or a failure, stop."""
+"""``camnet-hub``: parse settings, start the Hub, wait for a signal or a failure, stop.
+
+``camnet-hub user|token|sender|keys ...`` manage users, tokens and keys instead (see
+``hub/security/manage.py``)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,11 @@ from common.systemd import Notifier
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("user", "token", "sender", "keys"):  # management, beside running the hub
+        from hub.security import manage
+
+        return manage.main(argv)
     try:
         cfg, args = config.load(
             HubConfig,
@@ -39,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         hub = Hub(cfg)
-    except ConfigError as exc:
+    except (ConfigError, OSError) as exc:
         print(f"camnet-hub: {exc}", file=sys.stderr)
         return 2
     try:
@@ -51,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: hub.stopping.set())
     systemd = Notifier(os.environ)
-    systemd.ready(f"serving http on port {hub.web.port}, receiving on {cfg.zmq_port}")
+    systemd.ready(f"serving {hub.web.scheme} on port {hub.web.port}, receiving on {cfg.zmq_port}")
     code = hub.wait(heartbeat=systemd.heartbeat)
     systemd.stopping()
     hub.stop()

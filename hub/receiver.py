@@ -12,13 +12,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 from common.protocol import REPLY_OK, Message, ProtocolError, parse
 from common.throttle import Throttle
 
+if TYPE_CHECKING:
+    from hub.security.keys import SenderGuard
+
 log = logging.getLogger(__name__)
+HANDSHAKE_FAILURES = (
+    zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+)
 RCVHWM = 2  # messages queued per peer
 
 
@@ -37,6 +45,7 @@ class Receiver:
         stop: threading.Event,
         max_frame_bytes: int,
         context: zmq.Context | None = None,
+        guard: SenderGuard | None = None,
     ) -> None:
         self.address = address
         self.route = route
@@ -47,7 +56,9 @@ class Receiver:
         self.last_loop = time.monotonic()  # liveness, for /healthz and the systemd watchdog
         self._context = context or zmq.Context.instance()
         self._socket: zmq.Socket | None = None
+        self._monitor: zmq.Socket | None = None
         self._throttle = Throttle(10.0)
+        self.guard = guard  # CURVE: only allowed keys, each under its own camera names
 
     def bind(self) -> None:
         """Open the socket now, so that a port in use fails the start, not a thread later."""
@@ -59,6 +70,10 @@ class Receiver:
         # peer before buffering it. Memory per peer: about (RCVHWM + 1) x MAXMSGSIZE.
         sock.setsockopt(zmq.RCVHWM, RCVHWM)
         sock.setsockopt(zmq.MAXMSGSIZE, max_message_bytes(self.max_frame_bytes))
+        if self.guard is not None:
+            self.guard.start(self._context)
+            self.guard.secure(sock)
+            self._monitor = sock.get_monitor_socket(HANDSHAKE_FAILURES)
         try:
             sock.bind(self.address)
         except zmq.ZMQError as exc:
@@ -73,21 +88,40 @@ class Receiver:
         """Receive until ``stop`` is set. Never leaves a message unanswered."""
         sock = self._socket
         assert sock is not None, "bind() first"
+        poller = zmq.Poller()
+        poller.register(sock, zmq.POLLIN)
+        if self._monitor is not None:
+            poller.register(self._monitor, zmq.POLLIN)
         try:
             while not self.stop.is_set():
                 self.last_loop = time.monotonic()
-                if not sock.poll(200, zmq.POLLIN):
+                ready = dict(poller.poll(200))
+                if self._monitor is not None and self._monitor in ready:
+                    self._handshake_failed(self._monitor)
+                if sock not in ready:
                     continue
-                parts = sock.recv_multipart()
-                sock.send(self.handle(parts))
+                if self.guard is None:
+                    sock.send(self.handle(sock.recv_multipart()))
+                    continue
+                frames = sock.recv_multipart(copy=False)
+                sock.send(self.handle([f.bytes for f in frames], _user_id(frames[0])))
         finally:
+            if self._monitor is not None:
+                sock.disable_monitor()
+                self._monitor.close(linger=0)
             sock.close(linger=0)
+            if self.guard is not None:
+                self.guard.stop()
 
-    def handle(self, parts: list[bytes]) -> bytes:
-        """Parse and route one message; return the reply for the sender."""
+    def handle(self, parts: list[bytes], key: str | None = None) -> bytes:
+        """Parse and route one message (sent with the CURVE public ``key``, when the hub
+        authenticates senders); return the reply for the sender."""
         self.messages += 1
         try:
-            self.route(parse(parts, self.max_frame_bytes, received=time.time()))
+            message = parse(parts, self.max_frame_bytes, received=time.time())
+            if self.guard is not None:
+                self.guard.check(key, message.name)
+            self.route(message)
             return REPLY_OK
         except ProtocolError as exc:
             self._count(exc.kind, exc.reason)
@@ -97,9 +131,28 @@ class Receiver:
             log.exception("error handling a message")
             return b"ERROR internal: the hub failed to handle this message; see the hub's log"
 
+    def _handshake_failed(self, monitor: zmq.Socket) -> None:
+        event = recv_monitor_message(monitor)
+        if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+            self.errors["handshake-refused"] += 1  # the authenticator logs the key it refused
+            return
+        self._count(
+            "handshake",
+            "a sender failed the CURVE handshake: it has a wrong --hub-key (the hub's is printed by "
+            "`camnet-hub keys`), or it is a sender without CURVE (give it --hub-key)",
+        )
+
     def _count(self, kind: str, reason: str) -> None:
         self.errors[kind] += 1
         held = self._throttle.ready(kind)
         if held is not None:
             more = f" ({held} more like it since the last report)" if held else ""
             log.warning("dropped a message (%s): %s%s", kind, reason, more)
+
+
+def _user_id(frame: zmq.Frame) -> str | None:
+    """The CURVE public key (Z85) the authenticator gave this message's connection."""
+    try:
+        return str(frame.get("User-Id"))
+    except zmq.ZMQError:  # no ZAP answer was ever attached: treat as unknown
+        return None

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hub.database import connect, migrate
+
 RECORDING, DONE, CUT = "recording", "done", "cut"
 
 MIGRATIONS: Sequence[str] = (
@@ -89,15 +91,6 @@ class Clip:
     state: str
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
-    db.row_factory = sqlite3.Row
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses at most the last commits
-    db.execute("PRAGMA foreign_keys=ON")
-    return db
-
-
 class EventIndex:
     """Queries for everyone; writes only from the thread that owns the writer (the recorder)."""
 
@@ -111,13 +104,7 @@ class EventIndex:
         self._idle_lock = threading.Lock()
 
     def _migrate(self) -> None:
-        version = self._writer.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise RuntimeError(
-                f"{self.path} has schema version {version}; this camnet knows {len(MIGRATIONS)}. Upgrade camnet"
-            )
-        for number in range(version, len(MIGRATIONS)):
-            self._writer.executescript(f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;")
+        migrate(self._writer, self.path, MIGRATIONS)
 
     READERS = 4  # idle reader connections kept (each holds 3 files: the database, WAL, shared memory)
 

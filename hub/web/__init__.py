@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 
-from hub.web import events, masks
+from hub.web import auth, events, masks
 from hub.web.metrics import registry_for
 from hub.web.streams import Streams
 from hub.web.views import bp
@@ -30,6 +30,7 @@ def create_app(hub: Hub) -> Flask:
     streams = Streams(hub)
     app.extensions["camnet.streams"] = streams
     app.extensions["camnet.metrics"] = registry_for(hub, streams)
+    auth.install(app, hub.access)  # first: one guard in front of every route
     app.register_blueprint(bp)
     app.register_blueprint(masks.bp)
     app.register_blueprint(events.bp)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 log = logging.getLogger(__name__)
 EXTRA_THREADS = 16  # pages, snapshots and API calls beside the streams
@@ -60,7 +61,15 @@ class _Responses:
 class WebServer:
     """Owns the listening socket and the cheroot thread pool."""
 
-    def __init__(self, app: Callable[..., Any], host: str, port: int, max_streams: int, timeout: float) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        host: str,
+        port: int,
+        max_streams: int,
+        timeout: float,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
         self.server = wsgi.Server(
             (host, port),
             app,
@@ -70,6 +79,14 @@ class WebServer:
             shutdown_timeout=1,
             request_queue_size=64,
         )
+        if tls is not None:  # HTTPS from the hub's own server: (certificate chain, private key) PEM files
+            try:
+                self.server.ssl_adapter = BuiltinSSLAdapter(*tls)
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+                raise OSError(
+                    f"cannot use {tls[0]} / {tls[1]} for HTTPS: {exc}; pass a PEM certificate and its key"
+                ) from None
+        self.scheme = "https" if tls else "http"
         self._responses = _Responses()
         self.server.gateway = self._responses.gateway()
         self.host = host

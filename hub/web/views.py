@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from common.frames import MJPEG_BOUNDARY
@@ -145,6 +145,10 @@ def healthz() -> Response:
     """200 while the hub receives and serves, 503 with the reason otherwise."""
     hub = _hub()
     problem = hub.health()
+    if g.get("principal") is None:  # anonymous while logins are required: up or not, nothing more
+        response = jsonify({"status": "ok" if problem is None else "failing"})
+        response.status_code = 200 if problem is None else 503
+        return response
     known = hub.cameras.all()
     cameras = [c.status() for c in known]
     body = {

@@ -84,11 +84,11 @@ def test_one_event_keeps_the_senders_jpegs_with_pre_and_post_roll(hub_factory: C
 
 def test_clips_download_with_range_and_a_safe_name(hub_factory: Callable[..., Hub]) -> None:
     hub = hub_factory(pre_roll=1.0, post_roll=0.5)
-    record_one_event(hub, name='front "door"')
+    record_one_event(hub, name="front door: (north)")
     [event] = events(hub)
     status, body, headers = get(hub, event["clip"])
     assert status == 200 and len(body) == event["bytes"] and body[:4] == b"\x1a\x45\xdf\xa3"  # EBML
-    assert headers["Content-Disposition"].startswith("attachment; filename=front_door-2")
+    assert headers["Content-Disposition"].startswith("attachment; filename=front_door_north-2")
     request = urllib.request.Request(url(hub, event["clip"]), headers={"Range": "bytes=100-199"})
     with urllib.request.urlopen(request, timeout=5) as resp:
         assert resp.status == 206 and resp.read() == body[100:200]

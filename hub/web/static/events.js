@@ -109,7 +109,11 @@
   $("close").addEventListener("click", () => { player.hidden = true; screen.removeAttribute("src"); current = null; });
   $("delete").addEventListener("click", async () => {
     if (!current) return;
-    const response = await fetch("/api/events/" + current.id, { method: "DELETE" });
+    const response = await fetch("/api/events/" + current.id, {
+      method: "DELETE",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
     if (response.ok) {
       const row = list.querySelector('[data-id="' + current.id + '"]');
       if (row) row.remove();

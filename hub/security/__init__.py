@@ -1,0 +1,1 @@
+"""Who may watch and who may feed: users, sessions, tokens and sender keys in ``auth.db``."""

@@ -1,0 +1,193 @@
+"""The one guard in front of every route, and the login and logout routes.
+
+Deny by default: a request gets through only if its route is on the public list (the login
+page, static files, a minimal ``/healthz``) or it carries a session cookie, a token
+(``Authorization: Bearer``, ``?token=``, or as the password of HTTP Basic) or a user's
+password in HTTP Basic. A new route is protected without anyone remembering to. Pages send
+people to ``/login``; media and API routes answer 401 with ``WWW-Authenticate: Basic``, the
+answer Home Assistant, VLC and ffmpeg retry on. A viewer may only read; an admin may change.
+
+Every state-changing request must come from this origin (``Origin`` or ``Sec-Fetch-Site``)
+and carry JSON: a page elsewhere in the owner's browser cannot make the hub do anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import urllib.parse
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect, render_template, request
+
+from hub.security.access import LOOPBACK, OPEN, Access, is_loopback
+from hub.security.sessions import COOKIE, LIFETIME
+from hub.security.users import TOKEN_PREFIX, Principal
+from hub.web.answers import error
+
+bp = Blueprint("auth", __name__)
+PUBLIC = frozenset({"static", "auth.login_page", "auth.login", "auth.logout", "camnet.healthz"})
+PAGES = frozenset({"camnet.index", "camnet.camera_page", "events.events_page"})  # anonymous: to /login
+VIEWER_MAY_POST = frozenset({"camnet.api_stream", "auth.logout"})  # POSTs that change nothing
+SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+REALM = 'Basic realm="camnet", charset="UTF-8"'
+
+
+class Throttled(Exception):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def install(app: Flask, access: Access) -> None:
+    """Put the guard in front of every route of ``app``."""
+    app.extensions["camnet.access"] = access
+    app.register_blueprint(bp)
+    app.before_request(_guard)
+
+    @app.context_processor
+    def who() -> dict[str, Any]:
+        principal = g.get("principal")
+        return {"user": principal if principal is not None and principal.kind == "user" else None}
+
+
+def _access() -> Access:
+    return current_app.extensions["camnet.access"]  # type: ignore[no-any-return]
+
+
+def _guard() -> Any:
+    access = _access()
+    refused = _cross_site()
+    if refused is not None:
+        return refused
+    if not access.required():
+        if access.mode == LOOPBACK and not is_loopback(_host_name(request.host)):
+            return error(
+                403,
+                f"this hub has no users, so it answers only requests addressed to localhost, not {request.host!r} "
+                "(DNS rebinding). Add a user (camnet-hub user add NAME --role admin) to open it to the network",
+            )
+        g.principal = OPEN
+        return None
+    try:
+        g.principal = _identify(access)
+    except Throttled as exc:
+        return _throttled(exc.seconds)
+    endpoint = request.endpoint or ""
+    if g.principal is None:
+        if endpoint in PUBLIC:
+            return None
+        if endpoint in PAGES and request.method in SAFE:
+            return redirect("/login?" + urllib.parse.urlencode({"next": request.full_path.rstrip("?")}))
+        response = error(401, "log in: send a token (Bearer, ?token= or as the Basic password) or a user's password")
+        response.headers["WWW-Authenticate"] = REALM
+        return response
+    if request.method not in SAFE and endpoint not in VIEWER_MAY_POST and not g.principal.admin:
+        return error(403, f"{g.principal.name!r} is a viewer: only an admin may change or delete things")
+    return None
+
+
+def _identify(access: Access) -> Principal | None:
+    """Who sent this request: by session cookie, token or HTTP Basic; None if nobody known."""
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        found = access.sessions.find(cookie)
+        if found is not None:
+            return found
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return access.tokens.check(value.strip())
+    token = request.args.get("token")
+    if token:
+        return access.tokens.check(token)
+    if scheme.lower() == "basic":
+        try:
+            user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        if password.startswith(TOKEN_PREFIX):
+            return access.tokens.check(password)  # any user name: players put the token there
+        return _password(access, user, password)
+    return None
+
+
+def _password(access: Access, user: str, password: str) -> Principal | None:
+    """Check a user's password, through the per-account throttle (form and Basic alike)."""
+    wait = access.throttle.wait(user)
+    if wait > 0:
+        raise Throttled(wait)
+    role = access.users.verify(user, password)
+    if role is None:
+        access.throttle.failed(user)
+        return None
+    access.throttle.succeeded(user)
+    return Principal(user, role, "user")
+
+
+def _throttled(seconds: float) -> Response:
+    response = error(429, f"too many failed logins for this account; try again in {seconds:.0f} s")
+    response.headers["Retry-After"] = str(max(1, round(seconds + 0.5)))
+    return response
+
+
+def _cross_site() -> Response | None:
+    """Refuse a state-changing request from another site, or without a JSON body."""
+    if request.method in SAFE:
+        return None
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        if urllib.parse.urlsplit(origin).netloc.lower() != request.host.lower():
+            return error(403, f"cross-site request refused: it comes from {origin!r}, not this hub's page")
+    elif request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
+        return error(403, "cross-site request refused: it does not come from this hub's page")
+    has_body = bool(request.content_length) or bool(request.mimetype)
+    if (request.method != "DELETE" or has_body) and request.mimetype != "application/json":
+        return error(415, "send a JSON body (Content-Type: application/json) with every change")
+    return None
+
+
+def _host_name(host: str) -> str:
+    """The host of a Host header, without its port ('[::1]:8000' -> '::1')."""
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+@bp.get("/login")
+def login_page() -> Any:
+    if not _access().required():
+        return redirect("/")
+    return render_template("login.html")
+
+
+@bp.post("/login")
+def login() -> Response:
+    """Body ``{"user": NAME, "password": PASSWORD}``; sets the session cookie."""
+    access = _access()
+    body = request.get_json(silent=True)
+    user, password = (body.get("user"), body.get("password")) if isinstance(body, dict) else (None, None)
+    if not isinstance(user, str) or not isinstance(password, str):
+        return error(400, 'send JSON {"user": NAME, "password": PASSWORD}')
+    try:
+        found = _password(access, user, password)
+    except Throttled as exc:
+        return _throttled(exc.seconds)
+    if found is None:
+        return error(401, "wrong user name or password")
+    response = jsonify({"user": found.name, "role": found.role})
+    response.set_cookie(
+        COOKIE, access.sessions.start(found.name), max_age=int(LIFETIME), httponly=True, samesite="Lax",
+        secure=request.is_secure, path="/",
+    )  # fmt: skip
+    return response
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        _access().sessions.end(cookie)
+    response = Response(status=204)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=request.is_secure)
+    return response
