@@ -113,7 +113,7 @@ class MjpegReader:
 def mjpeg(port: int, path: str, count: int, seconds: float) -> dict[str, object]:
     """``count`` MJPEG viewers of ``path``: frames, fps and repeated frames per viewer."""
     sel = selectors.DefaultSelector()
-    request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+    request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode()
     readers = []
     for _ in range(count):
         reader = MjpegReader()
@@ -149,7 +149,7 @@ def take_records(records: bytearray) -> list[tuple[dict[str, object], bytes]]:
 def page_request(cameras: list[str]) -> bytes:
     """The HTTP request that opens a page stream of every frame of ``cameras``."""
     body = json.dumps({"cameras": {name: 0 for name in cameras}}).encode()
-    head = b"POST /api/stream HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    head = b"POST /api/stream HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
     return head % len(body) + body
 
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install a camnet sender as a systemd service on Raspberry Pi OS (or any Debian with a camera).
-#   sudo deploy/install-sender.sh --hub HOST [--source picamera] [--name NAME] [--instance NAME] [--dry-run]
+#   sudo deploy/install-sender.sh --hub HOST [--hub-key KEY] [--source picamera] [--name NAME] [--instance NAME] [--dry-run]
 # --name is the camera's name on the hub (default: the host name; a Pi still called
 # "raspberrypi" must be given one). --instance NAME (letters, digits, - and _) installs
 # camnet-sender@NAME with /etc/camnet/sender-NAME.toml: one per camera.
+# --hub-key KEY (install-hub.sh prints it) makes the sender use CURVE; the script creates this
+# machine's key pair and prints the command that allows it on the hub.
 # Safe to run again: it updates the code and the unit and keeps an existing config file.
 set -euo pipefail
 # shellcheck source=deploy/lib.sh
@@ -13,14 +15,17 @@ HUB=""
 SOURCE=picamera
 NAME=""
 INSTANCE=""
+HUB_KEY=""
+STATE=${CAMNET_SENDER_STATE_DIR:-/var/lib/camnet-sender}
 while [ $# -gt 0 ]; do
   case $1 in
     --hub) HUB=$2; shift 2 ;;
+    --hub-key) HUB_KEY=$2; shift 2 ;;
     --source) SOURCE=$2; shift 2 ;;
     --name) NAME=$2; shift 2 ;;
     --instance) INSTANCE=$2; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
-    -h | --help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -57,8 +62,24 @@ apt_install "${packages[@]}"
 ensure_user video
 ensure_venv system
 run "$PREFIX/venv/bin/pip" install --quiet --upgrade "$REPO"
-install_config "$CONFIG" sender "server_ip=$HUB" "source=$SOURCE" "name=$NAME"
+settings=("server_ip=$HUB" "source=$SOURCE" "name=$NAME")
+if [ -n "$HUB_KEY" ]; then settings+=("hub_key=$HUB_KEY" "key_file=$STATE/sender.key_secret"); fi
+install_config "$CONFIG" sender "${settings[@]}"
 if [ "$DRY_RUN" -eq 0 ]; then run "$PREFIX/venv/bin/camnet-sender" --config "$CONFIG" --check-config; fi
+allow=""
+if [ -n "$HUB_KEY" ]; then
+  # The key pair lives in the sender's state directory (StateDirectory=camnet-sender), made as
+  # the service user so that only it can read the secret half.
+  run install -d -o camnet -g camnet -m 0700 "$STATE"
+  echo "+ runuser -u camnet -- $PREFIX/venv/bin/camnet-sender --key-file $STATE/sender.key_secret --show-key"
+  public=SENDER_PUBLIC_KEY
+  if [ "$DRY_RUN" -eq 0 ]; then
+    public=$(runuser -u camnet -- "$PREFIX/venv/bin/camnet-sender" --key-file "$STATE/sender.key_secret" --show-key)
+  fi
+  allow="On the hub, allow this camera's key (it gets no frame in until then):
+  sudo /opt/camnet/venv/bin/camnet-hub sender allow '$NAME' '$public'
+"
+fi
 install_unit "$UNIT" "$SERVICE"
 
 cat <<MSG
@@ -68,4 +89,5 @@ camnet sender installed as $SERVICE, sending "$NAME" to $HUB. Check it with:
   journalctl -u $SERVICE -f
 and look for the camera at http://$HUB:8000/ (or http://$HUB:8000/api/cameras).
 Settings: $CONFIG (then: systemctl restart $SERVICE).
+$allow
 MSG

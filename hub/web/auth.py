@@ -48,7 +48,10 @@ def install(app: Flask, access: Access) -> None:
     @app.context_processor
     def who() -> dict[str, Any]:
         principal = g.get("principal")
-        return {"user": principal if principal is not None and principal.kind == "user" else None}
+        return {
+            "user": principal if principal is not None and principal.kind == "user" else None,
+            "role": principal.role if principal is not None else "viewer",  # the page hides what it may not do
+        }
 
 
 def _access() -> Access:

@@ -158,7 +158,7 @@ class Viewer(threading.Thread):
                         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
                     sock.settimeout(3)
                     sock.connect(("127.0.0.1", self.hub.http))
-                    sock.sendall(f"GET {self.path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+                    sock.sendall(f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
                     if self.stall:
                         self.done.wait()
                         return

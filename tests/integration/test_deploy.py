@@ -56,7 +56,8 @@ def test_units_verify(unit: str, tmp_path: Path) -> None:
     ):
         assert line in text, f"{unit} lacks {line}"
     assert ("SupplementaryGroups=video" in text) == ("sender" in unit)
-    assert ("StateDirectory=camnet" in text) == ("hub" in unit), "the hub's --data-dir is systemd's state directory"
+    assert ("StateDirectory=camnet\n" in text) == ("hub" in unit), "the hub's --data-dir is systemd's state directory"
+    assert ("StateDirectory=camnet-sender\n" in text) == ("sender" in unit), "the sender's key pair lives there"
     # The install path does not exist here: point ExecStart at this interpreter to verify the rest.
     (tmp_path / unit).write_text(
         text.replace("/opt/camnet/venv/bin/camnet-hub", sys.executable).replace(
@@ -164,3 +165,33 @@ def test_install_sender_refuses_a_hostile_instance(tmp_path: Path, instance: str
     result = _install_sender(tmp_path, "--name", "cam", "--instance", instance)
     assert result.returncode == 2 and "--instance must be" in result.stderr
     assert "+ " not in result.stdout, "refused before any step"
+
+
+def test_install_hub_dry_run_creates_keys_and_explains_logins(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "CAMNET_PREFIX": str(tmp_path / "opt"),
+        "CAMNET_CONF_DIR": str(tmp_path / "etc"),
+        "CAMNET_UNIT_DIR": str(tmp_path / "units"),
+        "CAMNET_STATE_DIR": str(tmp_path / "state"),
+    }
+    result = subprocess.run(
+        ["bash", str(DEPLOY / "install-hub.sh"), "--sender-auth", "curve", "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    for step in ("sender_auth=curve", "camnet-hub keys --data-dir", "grep password", "camnet-hub sender allow"):
+        assert step in result.stdout, f"dry run does not show {step!r}:\n{result.stdout}"
+    assert not any(tmp_path.iterdir()), "a dry run writes nothing"
+
+
+def test_install_sender_with_a_hub_key_prints_the_allow_command(tmp_path: Path) -> None:
+    key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+    result = _install_sender(tmp_path, "--name", "porch", "--hub-key", key)
+    assert result.returncode == 0, result.stderr
+    assert f"hub_key={key}" in result.stdout and "key_file=/var/lib/camnet-sender/sender.key_secret" in result.stdout
+    assert "--show-key" in result.stdout
+    assert "camnet-hub sender allow 'porch' 'SENDER_PUBLIC_KEY'" in result.stdout

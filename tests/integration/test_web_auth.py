@@ -1,0 +1,295 @@
+"""Who may watch: logins, sessions, tokens, roles, cross-site refusal and hardened routes,
+against a real hub on a free loopback port (raw HTTP, so no client tidies a path up)."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import logging
+import re
+import ssl
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from werkzeug.routing import Rule
+
+from hub.app import Hub
+from hub.security.access import Access
+from hub.web.auth import PUBLIC
+from tests.conftest import RawSender, jpeg, scene, wait_until
+
+ADMIN, VIEWER = ("ada", "ada-password-1"), ("vic", "vic-password-1")
+
+
+class Answer:
+    def __init__(self, status: int, headers: http.client.HTTPMessage, body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self) -> object:
+        return json.loads(self.body)
+
+
+def call(
+    hub: Hub,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    limit: int | None = None,
+) -> Answer:
+    """One raw HTTP request; ``limit`` reads only that many bytes (for streams)."""
+    conn = http.client.HTTPConnection("127.0.0.1", hub.web.port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return Answer(resp.status, resp.headers, resp.read(limit) if limit else resp.read())
+    finally:
+        conn.close()
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def login(hub: Hub, user: str, password: str) -> Answer:
+    body = json.dumps({"user": user, "password": password}).encode()
+    return call(hub, "POST", "/login", {"Content-Type": "application/json"}, body)
+
+
+def cookie_of(answer: Answer) -> dict[str, str]:
+    value = answer.headers["Set-Cookie"].split(";")[0]
+    return {"Cookie": value}
+
+
+@pytest.fixture
+def locked(hub_factory: Callable[..., Hub]) -> Hub:
+    """A hub with an admin, a viewer, and one camera sending."""
+    hub = hub_factory()
+    hub.access.users.add(*ADMIN, role="admin")
+    hub.access.users.add(*VIEWER, role="viewer")
+    sender = RawSender(hub.config.zmq_port)
+    sender.frame("garage", jpeg(scene(0, False, 320, 240)))
+    sender.close()
+    return hub
+
+
+def sample_path(rule: Rule) -> str:
+    values = {"name": "garage", "event_id": 1, "filename": "app.js"}
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(values.get(m.group(1), "x")), rule.rule)
+
+
+def test_every_route_outside_the_public_list_refuses_strangers(locked: Hub) -> None:
+    rules = [r for r in locked.web.server.wsgi_app.url_map.iter_rules() if r.endpoint not in PUBLIC]
+    assert len(rules) >= 15, "the list is the app's own URL map"
+    for rule in rules:
+        for method in ("GET", "POST"):
+            answer = call(locked, method, sample_path(rule), {"Content-Type": "application/json"}, b"{}")
+            if answer.status == 302:
+                assert method == "GET" and answer.headers["Location"].startswith("/login?next="), rule.rule
+            else:
+                assert answer.status == 401, f"{method} {rule.rule} answered {answer.status}"
+                assert answer.headers["WWW-Authenticate"].startswith("Basic")
+            assert b"garage" not in answer.body or answer.status == 302
+
+
+def test_public_routes_and_a_healthz_that_names_no_camera(locked: Hub) -> None:
+    assert call(locked, "GET", "/login").status == 200
+    assert call(locked, "GET", "/static/app.css").status == 200
+    health = call(locked, "GET", "/healthz")
+    assert health.status == 200 and health.json() == {"status": "ok"}
+    full = call(locked, "GET", "/healthz", basic(*VIEWER)).json()
+    assert isinstance(full, dict) and full["cameras"] == 1
+
+
+def test_tokens_open_streams_as_players_use_them(locked: Hub) -> None:
+    token = locked.access.tokens.add("home-assistant")
+    stream = call(locked, "GET", "/video_feed/garage", basic("anything", token), limit=2000)
+    assert stream.status == 200 and stream.headers["Content-Type"].startswith("multipart/x-mixed-replace")
+    assert b"Content-Type: image/jpeg" in stream.body
+    assert call(locked, "GET", f"/snapshot/garage?token={token}").status == 200
+    assert call(locked, "GET", "/api/cameras", {"Authorization": f"Bearer {token}"}).status == 200
+    assert call(locked, "GET", "/metrics", {"Authorization": f"Bearer {token}"}).status == 200
+    for bad in (basic("x", token[:-2] + "AA"), {"Authorization": "Bearer nope"}):
+        answer = call(locked, "GET", "/video_feed/garage", bad)
+        assert answer.status == 401 and answer.headers["WWW-Authenticate"].startswith('Basic realm="camnet"')
+    assert call(locked, "GET", "/snapshot/garage?token=camnet_wrong").status == 401
+    assert call(locked, "GET", "/api/cameras", basic(*VIEWER)).status == 200, "a user's password works in Basic"
+    locked.access.tokens.revoke("home-assistant")
+    assert call(locked, "GET", f"/snapshot/garage?token={token}").status == 401
+
+
+def test_tokens_never_reach_the_log(locked: Hub, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = locked.access.tokens.add("vlc")
+    call(locked, "GET", f"/video_feed/garage?token={token}", limit=500)
+    call(locked, "GET", f"/nowhere?token={token}")
+    call(locked, "GET", f"/video_feed/nobody?token={token}")
+    assert token not in caplog.text
+
+
+def test_login_session_logout_and_revocation(locked: Hub) -> None:
+    answer = login(locked, *ADMIN)
+    assert answer.status == 200 and answer.json() == {"user": "ada", "role": "admin"}
+    flags = answer.headers["Set-Cookie"].lower()
+    assert "httponly" in flags and "samesite=lax" in flags and "path=/" in flags
+    assert "secure" not in flags, "plain HTTP: a Secure cookie would never come back"
+    session = cookie_of(answer)
+    page = call(locked, "GET", "/", session)
+    assert page.status == 200 and b'id="logout"' in page.body and b"ada" in page.body
+    assert call(locked, "GET", "/api/cameras", session).status == 200
+    out = call(locked, "POST", "/logout", {**session, "Content-Type": "application/json"}, b"{}")
+    assert out.status == 204
+    assert call(locked, "GET", "/api/cameras", session).status == 401, "logout ends the session on the hub"
+    second = cookie_of(login(locked, *ADMIN))
+    assert call(locked, "GET", "/api/cameras", second).status == 200
+    locked.access.users.passwd("ada", "a-new-password-2")
+    assert call(locked, "GET", "/api/cameras", second).status == 401, "a new password ends every session"
+    assert call(locked, "GET", "/").headers["Location"] == "/login?next=%2F"
+
+
+def test_failed_logins_are_throttled_per_account_and_unknown_names_look_the_same(locked: Hub) -> None:
+    started = time.monotonic()
+    wrong = login(locked, "ada", "not-her-password")
+    known_time = time.monotonic() - started
+    started = time.monotonic()
+    unknown = login(locked, "nobody", "not-her-password")
+    unknown_time = time.monotonic() - started
+    assert (wrong.status, wrong.body) == (unknown.status, unknown.body) == (401, b"wrong user name or password\n")
+    assert unknown_time > known_time / 3, "an unknown name is checked against a real hash too"
+    for _ in range(2):
+        assert login(locked, "ada", "still-wrong").status == 401
+    call(locked, "GET", "/api/cameras", basic("ada", "wrong-by-basic"))  # Basic counts on the same throttle
+    answer = login(locked, "ada", ADMIN[1])
+    assert answer.status == 429 and int(answer.headers["Retry-After"]) >= 1, "even the right password waits"
+    basic_try = call(locked, "GET", "/api/cameras", basic(*ADMIN))
+    assert basic_try.status == 429 and "Retry-After" in basic_try.headers
+    assert login(locked, *VIEWER).status == 200, "another account is not locked"
+    for _ in range(4):
+        login(locked, "nobody", "x" * 8)
+    assert login(locked, "nobody", "x" * 8).status == 429, "unknown names are throttled alike"
+    wait_until(lambda: login(locked, *ADMIN).status == 200, timeout=5, interval=0.3)
+
+
+def test_a_viewer_watches_but_cannot_change_anything(locked: Hub) -> None:
+    json_type = {"Content-Type": "application/json"}
+    viewer = {**basic(*VIEWER), **json_type}
+    assert call(locked, "DELETE", "/api/events/1", viewer).status == 403
+    assert call(locked, "PUT", "/api/cameras/garage/masks", viewer, b'{"masks": []}').status == 403
+    assert call(locked, "DELETE", "/api/cameras/garage", viewer).status == 403
+    stream = call(locked, "POST", "/api/stream", viewer, b'{"cameras": {"garage": 1}}', limit=100)
+    assert stream.status == 200, "the page's stream is a POST that changes nothing"
+    admin = {**basic(*ADMIN), **json_type}
+    assert call(locked, "PUT", "/api/cameras/garage/masks", admin, b'{"masks": []}').status == 200
+    assert call(locked, "DELETE", "/api/events/1", admin).status == 404  # allowed; there is no such event
+
+
+def test_cross_site_and_non_json_changes_are_refused(locked: Hub) -> None:
+    admin = basic(*ADMIN)
+    body = b'{"masks": []}'
+    path = "/api/cameras/garage/masks"
+    for origin in ("http://evil.example", "null", f"http://127.0.0.1:{locked.web.port + 1}"):
+        headers = {**admin, "Origin": origin, "Content-Type": "application/json"}
+        assert call(locked, "PUT", path, headers, body).status == 403, origin
+    headers = {**admin, "Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"}
+    assert call(locked, "PUT", path, headers, body).status == 403
+    for kind in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        assert call(locked, "PUT", path, {**admin, "Content-Type": kind}, body).status == 415, kind
+    assert call(locked, "POST", "/login", {"Content-Type": "text/plain"}, b'{"user":"ada"}').status == 415
+    same = {**admin, "Origin": f"http://127.0.0.1:{locked.web.port}", "Content-Type": "application/json"}
+    assert call(locked, "PUT", path, same, body).status == 200
+
+
+TRAVERSALS = [
+    "/static/../auth.db",
+    "/static/%2e%2e/%2e%2e/auth.db",
+    "/static/..%2F..%2Fauth.db",
+    "/static/..%2f..%2f..%2f..%2fetc%2fpasswd",
+    "/static//etc/passwd",
+    "/static/%2Fetc%2Fpasswd",
+    "/static/app.css%00.db",
+    "/events/..%2F..%2Fauth.db/snapshot.jpg",
+    "/events/1/..%2F..%2F..%2Fauth.db",
+    "/events/%2e%2e/clip.mkv",
+    "/events/1/clip.mkv?part=../../auth.db",
+    "/events/-1/snapshot.jpg",
+    "/events/1e3/snapshot.jpg",
+    "/snapshot/..%2F..%2Fetc%2Fpasswd",
+    "/video_feed/..%2Fauth.db",
+    "/api/cameras/%2e%2e/masks",
+    "/events/1/frame.jpg?t=/etc/passwd",
+    "/etc/passwd",
+    "/%00",
+]
+
+
+def test_traversal_paths_return_no_file(locked: Hub) -> None:
+    admin = basic(*ADMIN)
+    for path in TRAVERSALS:
+        answer = call(locked, "GET", path, admin)
+        assert answer.status in (400, 404, 308), f"{path} answered {answer.status}"
+        assert b"SQLite format" not in answer.body and b"root:" not in answer.body, path
+
+
+def test_headers_on_every_answer(locked: Hub) -> None:
+    for path in ("/", "/login", "/api/cameras", "/healthz", "/static/app.js", "/nowhere"):
+        headers = call(locked, "GET", path).headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_open_on_loopback_answers_only_loopback_names(hub: Hub) -> None:
+    assert call(hub, "GET", "/api/cameras").status == 200, "no users, loopback bind: open as before"
+    for host in ("localhost", f"localhost:{hub.web.port}", "[::1]:80", "127.0.0.1"):
+        assert call(hub, "GET", "/api/cameras", {"Host": host}).status == 200, host
+    for host in ("evil.example", f"evil.example:{hub.web.port}", "127.0.0.1.evil.example", "192.168.1.10:8000"):
+        answer = call(hub, "GET", "/api/cameras", {"Host": host})
+        assert answer.status == 403 and b"DNS rebinding" in answer.body, host
+    hub.access.users.add("late", "late-password", "admin")
+    assert call(hub, "GET", "/api/cameras").status == 401, "a user added from the shell closes the hub at once"
+
+
+def test_a_hub_open_to_the_network_creates_an_admin_and_logs_its_password_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    access = Access(tmp_path, enabled=True, bind="0.0.0.0")
+    access.prepare()
+    [line] = [r.getMessage() for r in caplog.records if "password" in r.getMessage()]
+    password = re.search(r"password (\S+) ", line).group(1)  # type: ignore[union-attr]
+    assert "admin" in line and access.users.verify("admin", password) == "admin"
+    assert access.required()
+    caplog.clear()
+    again = Access(tmp_path, enabled=True, bind="0.0.0.0")
+    again.prepare()
+    assert not [r for r in caplog.records if "password" in r.getMessage()], "printed once, at the first start"
+    (tmp_path / "off").mkdir()
+    off = Access(tmp_path / "off", enabled=False, bind="0.0.0.0")
+    off.prepare()
+    assert not off.required() and "OFF" in caplog.text
+
+
+def test_https_from_the_hubs_own_server(hub_factory: Callable[..., Hub], tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    hub = hub_factory(tls_cert=str(cert), tls_key=str(key))
+    hub.access.users.add(*ADMIN, role="admin")
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    conn = http.client.HTTPSConnection("127.0.0.1", hub.web.port, timeout=10, context=context)
+    try:
+        conn.request(
+            "POST", "/login", json.dumps({"user": ADMIN[0], "password": ADMIN[1]}), {"Content-Type": "application/json"}
+        )
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 200 and "secure" in resp.headers["Set-Cookie"].lower()
+    finally:
+        conn.close()
