@@ -149,7 +149,10 @@ def take_records(records: bytearray) -> list[tuple[dict[str, object], bytes]]:
 def page_request(cameras: list[str]) -> bytes:
     """The HTTP request that opens a page stream of every frame of ``cameras``."""
     body = json.dumps({"cameras": {name: 0 for name in cameras}}).encode()
-    head = b"POST /api/stream HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    head = (
+        b"POST /api/stream HTTP/1.1\r\nHost: localhost\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    )
     return head % len(body) + body
 
 
