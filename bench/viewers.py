@@ -150,8 +150,7 @@ def page_request(cameras: list[str]) -> bytes:
     """The HTTP request that opens a page stream of every frame of ``cameras``."""
     body = json.dumps({"cameras": {name: 0 for name in cameras}}).encode()
     head = (
-        b"POST /api/stream HTTP/1.1\r\nHost: localhost\r\n"
-        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+        b"POST /api/stream HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
     )
     return head % len(body) + body
 
