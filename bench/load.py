@@ -16,6 +16,7 @@ import numpy as np
 import zmq
 
 from bench.scene import frames, stamp
+from common.curve import load_or_create
 
 
 def main() -> int:
@@ -26,6 +27,8 @@ def main() -> int:
     parser.add_argument("--size", default="640x480")
     parser.add_argument("--frames", help="directory of pre-encoded JPEGs to cycle through")
     parser.add_argument("--stamp", action="store_true", help="number each frame in its pixels")
+    parser.add_argument("--hub-key", help="the hub's CURVE public key: send encrypted, with --key-file's pair")
+    parser.add_argument("--key-file", help="this sender's CURVE key pair (created if missing)")
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
     stop: list[int] = []
@@ -37,6 +40,9 @@ def main() -> int:
     base = cv2.imdecode(np.frombuffer(pool[0], np.uint8), cv2.IMREAD_COLOR)
     sock = zmq.Context.instance().socket(zmq.REQ)
     sock.setsockopt(zmq.LINGER, 0)
+    if args.hub_key:
+        public, secret, _ = load_or_create(Path(args.key_file))
+        sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = args.hub_key.encode(), public, secret
     sock.connect(f"tcp://127.0.0.1:{args.port}")
     head = json.dumps({"msg": args.name}).encode()
     sent, sent_at = 0, {}

@@ -29,6 +29,7 @@ atexit.register(shutil.rmtree, STATE, True)
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "CAMNET_DATA_DIR": STATE}
 
 
+SCENARIOS = ["capacity", "viewers", "pages", "latency", "memory", "sender", "curve", "motion", "recording"]
 _given: set[int] = set()
 
 
@@ -84,7 +85,7 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> list[bytes]:
 
 
 class CamnetHub:
-    def __init__(self) -> None:
+    def __init__(self, *extra: str) -> None:
         self.http, self.zmq = free_port(), free_port()
         self.proc = spawn(
             "hub.cli",
@@ -98,6 +99,7 @@ class CamnetHub:
             "warning",
             "--max-streams",
             "400",
+            *extra,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -459,6 +461,10 @@ def table(r: dict[str, Any]) -> str:
             f"bare capture+encode {s['bare_capture_encode_us']:.0f} us (encode alone {s['bare_encode_us']:.0f} us) "
             f"| {s['ratio']:.2f}x ({s['ratio_to_encode_only']:.2f}x vs encode alone) (target <= 1.2x) |"
         )
+    if "curve" in r:
+        from bench.curve import row
+
+        lines.append(row(r["curve"]))
     return "\n".join(lines)
 
 
@@ -468,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
     parser.add_argument(
         "--only",
-        choices=["capacity", "viewers", "pages", "latency", "memory", "sender", "motion", "recording"],
+        choices=SCENARIOS,
         action="append",
         help="run only these scenarios (repeatable)",
     )
@@ -477,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     secs, warm = (1.5, 1.0) if smoke else (8.0, 4.0)
     cams, fps = (2, 20) if smoke else (16, 100)
     results: dict[str, Any] = {"smoke": smoke, "cpu_count": os.cpu_count(), "started": time.time()}
-    want = set(args.only or ["capacity", "viewers", "pages", "latency", "memory", "sender", "motion", "recording"])
+    want = set(args.only or SCENARIOS)
     if "capacity" in want:
         cases = (
             [("640x480", "plain")] if smoke else [("640x480", "plain"), ("640x480", "detailed"), ("1280x720", "plain")]
@@ -494,6 +500,10 @@ def main(argv: list[str] | None = None) -> int:
         results["memory"] = memory(2 if smoke else 16, 4 if smoke else 50, 3 if smoke else 20)
     if "sender" in want:
         results["sender"] = [sender_cost(w, secs) for w in ([640] if smoke else [640, 1280])]
+    if "curve" in want:
+        from bench.curve import curve_cost
+
+        results["curve"] = curve_cost(2 if smoke else 16, 20 if smoke else 30, warm, secs)
     if "motion" in want:
         from bench import motion_quality, scenes
 

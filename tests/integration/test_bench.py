@@ -41,6 +41,9 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     assert all(lat["frames"] > 10 and lat["p50_ms"] <= lat["p99_ms"] for lat in data["latency"])
     assert data["memory"]["rss_mb_first"] <= data["memory"]["rss_mb_max"] < 1000
     assert data["sender"][0]["frames"] > 10
+    curve = data["curve"]
+    assert curve["curve"]["received_per_s"] > 0.5 * curve["none"]["received_per_s"] > 0, "CURVE senders got in"
+    assert curve["hub_ratio"] == curve["curve"]["hub_us_per_frame"] / curve["none"]["hub_us_per_frame"]
     motion = data["motion"]
     assert set(motion) == {"seed", "robust", "mog2"}
     assert motion["seed"]["scenes"]["light on"]["false_events"] >= 1, "the light fools the tutorial's detector"
@@ -55,6 +58,7 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
         "latency",
         "hub RSS",
         "sender CPU",
+        "CURVE vs none",
         "| walker |",
         "26 px figure",
     )
