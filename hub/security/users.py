@@ -78,6 +78,10 @@ class Users:
     def list(self) -> list[tuple[str, str]]:
         return [(r["name"], r["role"]) for r in self.db.rows("SELECT name, role FROM users ORDER BY name")]
 
+    def hash_of(self, name: str) -> str | None:
+        rows = self.db.rows("SELECT hash FROM users WHERE name=?", (name,))
+        return str(rows[0]["hash"]) if rows else None
+
     def role_of(self, name: str) -> str | None:
         rows = self.db.rows("SELECT role FROM users WHERE name=?", (name,))
         return str(rows[0]["role"]) if rows else None
@@ -178,16 +182,21 @@ class LoginThrottle:
         self._clock = clock
         self._lock = threading.Lock()
         self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()  # name: (count, locked until)
+        self.failed_total = 0  # wrong passwords, for /metrics
+        self.throttled_total = 0  # tries refused while an account waits
 
     def wait(self, name: str) -> float:
         """Seconds before ``name`` may try again (0: now)."""
         with self._lock:
             _, until = self._failures.get(name.casefold(), (0, 0.0))
-        return max(0.0, until - self._clock())
+            left = max(0.0, until - self._clock())
+            self.throttled_total += left > 0
+        return left
 
     def failed(self, name: str) -> None:
         key = name.casefold()
         with self._lock:
+            self.failed_total += 1
             count, _ = self._failures.pop(key, (0, 0.0))
             count += 1
             delay = min(self.LONGEST, 2.0 ** (count - self.FREE - 1)) if count > self.FREE else 0.0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 import urllib.parse
 from typing import Any
 
@@ -44,6 +45,7 @@ def install(app: Flask, access: Access) -> None:
     app.extensions["camnet.access"] = access
     app.register_blueprint(bp)
     app.before_request(_guard)
+    app.after_request(_end_when_revoked)
 
     @app.context_processor
     def who() -> dict[str, Any]:
@@ -91,27 +93,32 @@ def _guard() -> Any:
 
 
 def _identify(access: Access) -> Principal | None:
-    """Who sent this request: by session cookie, token or HTTP Basic; None if nobody known."""
+    """Who sent this request: by session cookie, token or HTTP Basic; None if nobody known.
+    Also leaves in ``g.recheck`` how to tell later that the credential still holds."""
     cookie = request.cookies.get(COOKIE)
     if cookie:
         found = access.sessions.find(cookie)
         if found is not None:
+            g.recheck = lambda: access.sessions.find(cookie) is not None
             return found
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer":
-        return access.tokens.check(value.strip())
-    token = request.args.get("token")
-    if token:
-        return access.tokens.check(token)
-    if scheme.lower() == "basic":
+    token = value.strip() if scheme.lower() == "bearer" else request.args.get("token")
+    if scheme.lower() == "basic" and not token:
         try:
             user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return None
-        if password.startswith(TOKEN_PREFIX):
-            return access.tokens.check(password)  # any user name: players put the token there
-        return _password(access, user, password)
+        if not password.startswith(TOKEN_PREFIX):
+            found = _password(access, user, password)
+            if found is not None:
+                stored = access.users.hash_of(user)
+                g.recheck = lambda: access.users.hash_of(user) == stored  # a new password ends it
+            return found
+        token = password  # any user name: players put the token in the password
+    if token:
+        g.recheck = lambda: access.tokens.check(token) is not None
+        return access.tokens.check(token)
     return None
 
 
@@ -126,6 +133,46 @@ def _password(access: Access, user: str, password: str) -> Principal | None:
         return None
     access.throttle.succeeded(user)
     return Principal(user, role, "user")
+
+
+STREAMS = frozenset({"multipart/x-mixed-replace", "application/octet-stream"})
+
+
+def _end_when_revoked(response: Response) -> Response:
+    """Streams outlive their request: end one once its session, token or password is gone."""
+    recheck = g.get("recheck")
+    if recheck is not None and response.mimetype in STREAMS and response.is_streamed:
+        response.response = Revocable(response.response, recheck)  # type: ignore[assignment]
+    return response
+
+
+class Revocable:
+    """A stream's iterable that stops at the next part after its credential was revoked
+    (logout, a new password, a removed user or a revoked token), checked every ``EVERY`` s."""
+
+    EVERY = 5.0
+
+    def __init__(self, inner: Any, still_valid: Any) -> None:
+        self._inner = inner
+        self._parts = iter(inner)
+        self._still_valid = still_valid
+        self._due = time.monotonic() + self.EVERY
+
+    def __iter__(self) -> Revocable:
+        return self
+
+    def __next__(self) -> Any:
+        part = next(self._parts)
+        if time.monotonic() >= self._due:
+            self._due = time.monotonic() + self.EVERY
+            if not self._still_valid():
+                raise StopIteration
+        return part
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
 
 
 def _throttled(seconds: float) -> Response:

@@ -84,6 +84,22 @@ class HubCollector:
             "camnet_uptime_seconds", "Seconds since the hub started", value=time.time() - hub.started_at
         )
         yield from self._recording()
+        yield from self._security()
+
+    def _security(self) -> Iterator[Metric]:
+        throttle = self.hub.access.throttle
+        yield CounterMetricFamily(
+            "camnet_login_failures", "Wrong passwords (form and HTTP Basic)", value=throttle.failed_total
+        )
+        yield CounterMetricFamily(
+            "camnet_logins_throttled", "Login tries refused while their account waits", value=throttle.throttled_total
+        )
+        authenticator = self.hub.guard.authenticator if self.hub.guard else None
+        yield CounterMetricFamily(
+            "camnet_sender_keys_refused",
+            "CURVE handshakes refused: the key is not allowed",
+            value=authenticator.refused if authenticator else 0,
+        )
 
     def _recording(self) -> Iterator[Metric]:
         recorder = self.hub.recorder

@@ -19,7 +19,7 @@ from werkzeug.routing import Rule
 
 from hub.app import Hub
 from hub.security.access import Access
-from hub.web.auth import PUBLIC
+from hub.web.auth import PUBLIC, Revocable
 from tests.conftest import RawSender, jpeg, scene, wait_until
 
 ADMIN, VIEWER = ("ada", "ada-password-1"), ("vic", "vic-password-1")
@@ -171,6 +171,9 @@ def test_failed_logins_are_throttled_per_account_and_unknown_names_look_the_same
     for _ in range(4):
         login(locked, "nobody", "x" * 8)
     assert login(locked, "nobody", "x" * 8).status == 429, "unknown names are throttled alike"
+    metrics = call(locked, "GET", "/metrics", basic(*VIEWER)).body.decode()
+    failures = float(re.search(r"^camnet_login_failures_total (\S+)$", metrics, re.M).group(1))  # type: ignore[union-attr]
+    assert failures >= 8 and re.search(r"^camnet_logins_throttled_total [1-9]", metrics, re.M)
     wait_until(lambda: login(locked, *ADMIN).status == 200, timeout=5, interval=0.3)
 
 
@@ -293,3 +296,36 @@ def test_https_from_the_hubs_own_server(hub_factory: Callable[..., Hub], tmp_pat
         assert resp.status == 200 and "secure" in resp.headers["Set-Cookie"].lower()
     finally:
         conn.close()
+
+
+def test_open_streams_end_when_their_credential_is_revoked(locked: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Revocable, "EVERY", 0.5)
+    feeder = RawSender(locked.config.zmq_port)
+    token = locked.access.tokens.add("frigid")
+    session = cookie_of(login(locked, *VIEWER))
+    conns = []
+    for headers in (basic("x", token), session, basic(*ADMIN)):
+        conn = http.client.HTTPConnection("127.0.0.1", locked.web.port, timeout=10)
+        conn.request("GET", "/video_feed/garage?overlay=0", headers=headers)
+        conns.append((conn, conn.getresponse()))
+    try:
+        for i in range(3):
+            feeder.frame("garage", jpeg(scene(i, False, 320, 240)))
+        assert all(resp.status == 200 and resp.read(200) for _, resp in conns)
+        locked.access.tokens.revoke("frigid")
+        locked.access.users.remove("vic")
+        locked.access.users.passwd("ada", "ada-password-2")
+        ended = [False] * 3
+        deadline = time.monotonic() + 8
+        i = 3
+        while not all(ended) and time.monotonic() < deadline:
+            i += 1
+            feeder.frame("garage", jpeg(scene(i, False, 320, 240)))
+            for n, (_, resp) in enumerate(conns):
+                if not ended[n] and resp.fp is not None and not resp.read1(65536):
+                    ended[n] = True
+        assert all(ended), "token, session and password streams all end after revocation"
+    finally:
+        feeder.close()
+        for conn, _ in conns:
+            conn.close()
