@@ -78,13 +78,20 @@ def test_install_scripts_pass_shellcheck() -> None:
     assert result.returncode == 0, result.stdout
 
 
-def test_install_sender_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path) -> None:
-    env = {
+def dry_run_env(tmp_path: Path) -> dict[str, str]:
+    """Every place an install script writes, moved under ``tmp_path`` (a dry run writes none)."""
+    return {
         "PATH": "/usr/bin:/bin",
         "CAMNET_PREFIX": str(tmp_path / "opt"),
         "CAMNET_CONF_DIR": str(tmp_path / "etc"),
         "CAMNET_UNIT_DIR": str(tmp_path / "units"),
+        "CAMNET_STATE_DIR": str(tmp_path / "state"),
+        "CAMNET_SENDER_STATE_DIR": str(tmp_path / "sender-state"),
     }
+
+
+def test_install_sender_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path) -> None:
+    env = dry_run_env(tmp_path)
     result = subprocess.run(
         ["bash", str(DEPLOY / "install-sender.sh"), "--hub", "hub.local", "--instance", "back", "--dry-run"],
         capture_output=True,
@@ -168,13 +175,7 @@ def test_install_sender_refuses_a_hostile_instance(tmp_path: Path, instance: str
 
 
 def test_install_hub_dry_run_creates_keys_and_explains_logins(tmp_path: Path) -> None:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "CAMNET_PREFIX": str(tmp_path / "opt"),
-        "CAMNET_CONF_DIR": str(tmp_path / "etc"),
-        "CAMNET_UNIT_DIR": str(tmp_path / "units"),
-        "CAMNET_STATE_DIR": str(tmp_path / "state"),
-    }
+    env = dry_run_env(tmp_path)
     result = subprocess.run(
         ["bash", str(DEPLOY / "install-hub.sh"), "--sender-auth", "curve", "--dry-run"],
         capture_output=True,
