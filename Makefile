@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 # command:package pairs
-APT_TOOLS := chromium:chromium ffmpeg:ffmpeg shellcheck:shellcheck systemd-analyze:systemd
+APT_TOOLS := chromium:chromium ffmpeg:ffmpeg shellcheck:shellcheck systemd-analyze:systemd mosquitto:mosquitto
 
 .PHONY: demo test test-fast bench lint system-deps clean
 
@@ -16,7 +16,8 @@ $(STAMP): setup.cfg pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 # Debian packages the tests drive: Chromium (Playwright cannot download a browser here),
-# ffmpeg (an MJPEG client as Home Assistant and VLC users run it), shellcheck and
+# ffmpeg (an MJPEG client as Home Assistant and VLC users run it), mosquitto (the MQTT
+# broker Home Assistant users run; the MQTT tests start their own), shellcheck and
 # systemd-analyze (the install scripts and units in deploy/).
 system-deps:
 	@missing=""; for t in $(APT_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
@@ -36,7 +37,7 @@ test: $(STAMP) system-deps
 test-fast: $(STAMP) system-deps
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
-bench: $(STAMP)
+bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.run
 
 lint: $(STAMP)

@@ -29,7 +29,7 @@ atexit.register(shutil.rmtree, STATE, True)
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "CAMNET_DATA_DIR": STATE}
 
 
-SCENARIOS = ["capacity", "viewers", "pages", "latency", "memory", "sender", "curve", "motion", "recording"]
+SCENARIOS = ["capacity", "viewers", "pages", "latency", "memory", "sender", "curve", "mqtt", "motion", "recording"]
 _given: set[int] = set()
 
 
@@ -461,10 +461,12 @@ def table(r: dict[str, Any]) -> str:
             f"bare capture+encode {s['bare_capture_encode_us']:.0f} us (encode alone {s['bare_encode_us']:.0f} us) "
             f"| {s['ratio']:.2f}x ({s['ratio_to_encode_only']:.2f}x vs encode alone) (target <= 1.2x) |"
         )
-    if "curve" in r:
-        from bench.curve import row
+    from bench.variants import row
 
-        lines.append(row(r["curve"]))
+    if "curve" in r:
+        lines.append(row("CURVE vs none", r["curve"]))
+    if "mqtt" in r:
+        lines.append(row("MQTT on vs off", r["mqtt"]))
     return "\n".join(lines)
 
 
@@ -501,9 +503,13 @@ def main(argv: list[str] | None = None) -> int:
     if "sender" in want:
         results["sender"] = [sender_cost(w, secs) for w in ([640] if smoke else [640, 1280])]
     if "curve" in want:
-        from bench.curve import curve_cost
+        from bench.variants import curve_cost
 
-        results["curve"] = curve_cost(2 if smoke else 16, 20 if smoke else 30, warm, secs)
+        results["curve"] = curve_cost(2 if smoke else 16, 20 if smoke else 30, warm, secs, 1 if smoke else 3)
+    if "mqtt" in want:
+        from bench.variants import mqtt_cost
+
+        results["mqtt"] = mqtt_cost(2 if smoke else 16, 20 if smoke else 30, warm, secs, 1 if smoke else 3)
     if "motion" in want:
         from bench import motion_quality, scenes
 

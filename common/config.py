@@ -44,15 +44,17 @@ def setting(
     required: bool = False,
     shown: str | None = None,
     size: bool = False,
+    pattern: str | None = None,
 ) -> Any:
     """Declare one setting: a dataclass field whose metadata drives flags, files and checks.
 
     ``shown`` replaces the default in the help when the stored default is only a marker
-    (the sender's name is "" and means "the host name").
+    (the sender's name is "" and means "the host name"). ``pattern``: a regular expression a
+    non-empty value (each one, for a list) must match, like ``https?://.+``.
     """
     meta = {
         "help": help, "short": short, "lo": lo, "hi": hi, "choices": choices, "required": required, "shown": shown,
-        "size": size,
+        "size": size, "pattern": pattern,
     }  # fmt: skip
     return dataclasses.field(default=default, metadata=meta)
 
@@ -67,8 +69,8 @@ def _has_cameras(cls: type) -> bool:
 
 
 def _type_of(f: dataclasses.Field[Any]) -> type:
-    name = str(f.type).split("|")[0].strip()
-    return {"int": int, "float": float, "bool": bool}.get(name, str)
+    name = str(f.type).split("|")[0].split("[")[0].strip()
+    return {"int": int, "float": float, "bool": bool, "tuple": tuple}.get(name, str)
 
 
 def flag_of(f: dataclasses.Field[Any]) -> str:
@@ -123,6 +125,9 @@ def build_parser(cls: type, prog: str, description: str, only: Sequence[str] | N
             group.add_argument(
                 *names, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_of(f)
             )
+            continue
+        if kind is tuple:  # a list: the flag repeats, each use adds one
+            group.add_argument(*names, dest=f.name, action="append", metavar="VALUE", help=help_of(f))
             continue
         choices = f.metadata["choices"]
         group.add_argument(
@@ -307,6 +312,8 @@ def from_env(cls: type, env: Mapping[str, str]) -> dict[str, Any]:
 
 def _convert(f: dataclasses.Field[Any], raw: str, where: str) -> Any:
     kind = _type_of(f)
+    if kind is tuple:
+        return tuple(raw.split())  # whitespace-separated: URLs hold no spaces
     if kind is bool:
         if raw.strip().lower() in _TRUE | _FALSE:
             return raw.strip().lower() in _TRUE
@@ -334,6 +341,10 @@ def _check(f: dataclasses.Field[Any], value: Any) -> Any:
     kind = _type_of(f)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if kind is tuple and isinstance(value, list):
+        value = tuple(value)
+    if kind is tuple and not all(isinstance(v, str) for v in value or ()):
+        raise ConfigError(f"{f.name} must be a list of strings, got {value!r}", f.name)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(f"{f.name} must be a {kind.__name__}, got {value!r}", f.name)
     lo, hi, choices = f.metadata["lo"], f.metadata["hi"], f.metadata["choices"]
@@ -343,6 +354,10 @@ def _check(f: dataclasses.Field[Any], value: Any) -> Any:
         raise ConfigError(f"{f.name} must be between {lo} and {hi}, got {value!r}", f.name)
     if choices and value not in choices:
         raise ConfigError(f"{f.name} must be one of {', '.join(choices)}; got {value!r}", f.name)
+    pattern = f.metadata.get("pattern") or ""
+    for item in (value if kind is tuple else (value,)) if pattern else ():
+        if item and not re.fullmatch(pattern, item):
+            raise ConfigError(f"{f.name}: {item!r} is not valid; expected the {f.metadata['help']}", f.name)
     if f.metadata.get("size") and value != "auto":
         try:
             parse_size(value)
@@ -555,6 +570,37 @@ class HubConfig:
         "",
         "directory of the hub's state: the event index, clips, snapshots and masks saved from the page",
         shown="$STATE_DIRECTORY under systemd, else ~/.local/state/camnet",
+    )
+    public_url: str = setting(
+        "",
+        "URL at which people reach this hub, like https://cams.example.net: makes the links in MQTT and "
+        "webhook messages absolute",
+        pattern=r"https?://[^\s/]+(/\S*)?",
+    )
+    mqtt: str = setting(
+        "",
+        "MQTT broker URL mqtt://[user:pass@]host[:1883] or mqtts://... (TLS): publish motion, camera status "
+        "and events, with Home Assistant discovery (empty: off)",
+        pattern=r"mqtts?://([^\s@/]*@)?[^\s@/:]+(:[0-9]{1,5})?/?",
+    )
+    mqtt_prefix: str = setting("camnet", "first level of this hub's MQTT topics", pattern=r"[^\s#+]+")
+    hub_name: str = setting(
+        "",
+        "this hub's name in MQTT topics and Home Assistant (hubs sharing a broker need their own)",
+        shown="the host name",
+        pattern=r"[A-Za-z0-9_-]{1,64}",
+    )
+    mqtt_discovery: bool = setting(
+        True, "announce each camera to Home Assistant by MQTT discovery (--no-mqtt-discovery: only the topics)"
+    )
+    mqtt_discovery_prefix: str = setting(
+        "homeassistant", "Home Assistant's discovery prefix (its MQTT integration's setting)", pattern=r"[^\s#+]+"
+    )
+    webhook: tuple[str, ...] = setting(
+        (),
+        "URL POSTed the event JSON when an event opens and ends (repeat the flag for several; a list in TOML; "
+        "space-separated in the environment)",
+        pattern=r"https?://\S+",
     )
     log_level: str = setting("info", "log verbosity", choices=LOG_LEVELS)
     # [cameras.<name>] tables: one camera's motion settings (CAMERA_KEYS) and masks

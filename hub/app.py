@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -12,6 +14,7 @@ from pathlib import Path
 import cv2
 
 from common.config import ConfigError, HubConfig, Polygon, parse_size
+from common.frames import Frame
 from common.motion import MotionAnalyzer, MotionSettings
 from common.protocol import Message
 from hub.events.index import EventIndex
@@ -20,6 +23,9 @@ from hub.events.recovery import reconcile
 from hub.events.retention import Retention
 from hub.masks import SavedMasks, settings_for
 from hub.montage import Montage
+from hub.notify.discovery import Topics
+from hub.notify.mqtt import Broker, MqttBridge
+from hub.notify.webhooks import Webhook
 from hub.overlay import Renderer
 from hub.receiver import Receiver
 from hub.security.access import Access, is_loopback
@@ -60,8 +66,25 @@ class Hub:
             self.stopping,
             records=lambda camera: bool(config.cameras.get(camera, {}).get("record", True)),
             notify=self._recording,
+            on_event=self._event,
         )
         self.cameras = Cameras(config.max_cameras, config.offline_after, config.forget_after, clock)
+        self.name = config.hub_name or _host_name()
+        self.mqtt = (
+            MqttBridge(
+                Broker.parse(config.mqtt),
+                Topics(config.mqtt_prefix, self.name, config.mqtt_discovery_prefix),
+                config.mqtt_discovery,
+                self.cameras,
+                self.events,
+                self.data_dir,
+                self.stopping,
+                config.public_url,
+            )
+            if config.mqtt
+            else None
+        )
+        self.webhooks = [Webhook(url, self.events, self.stopping, config.public_url) for url in config.webhook]
         self.workers: dict[str, CameraWorker] = {}  # written only by the receive thread
         self._settings_lock = threading.Lock()  # a worker starts with the masks saved before it
         self.renderer = Renderer()
@@ -101,6 +124,10 @@ class Hub:
         self._spawn("recv", self.receiver.run)
         self._spawn("web", self.web.serve)
         self._spawn("sweep", self._sweep)
+        if self.mqtt is not None:
+            self._spawn("mqtt", self.mqtt.run)
+        for n, hook in enumerate(self.webhooks, 1):
+            self._spawn(f"webhook:{n}", hook.run)
         log.info(
             "hub receiving on tcp port %d, serving %s://%s:%d/",
             self.config.zmq_port,
@@ -173,7 +200,7 @@ class Hub:
         # Drop the workers of forgotten cameras: junk names must not pile up motion models.
         self.workers = {n: w for n, w in self.workers.items() if self.cameras.get(n) is w.camera}
         with self._settings_lock:
-            worker = CameraWorker(camera, MotionAnalyzer(self.motion_settings(camera.name)), self.recorder.offer)
+            worker = CameraWorker(camera, MotionAnalyzer(self.motion_settings(camera.name)), self._published)
             self.workers = {**self.workers, camera.name: worker}
         log.info("camera %r connected", camera.name)
         return worker
@@ -192,6 +219,19 @@ class Hub:
                 worker.analyzer.configure(settings)
         log.info("camera %r: %d saved mask(s) in force", camera, len(masks))
         return settings
+
+    def _published(self, frame: Frame) -> None:
+        """A worker published ``frame``: hand it to the recorder and MQTT, O(1) each."""
+        self.recorder.offer(frame)
+        if self.mqtt is not None:
+            self.mqtt.saw(frame)
+
+    def _event(self, kind: str, event: int, camera: str) -> None:
+        """The recorder opened, grew or ended an event: tell MQTT and the webhooks, O(1) each."""
+        if self.mqtt is not None:
+            self.mqtt.event(kind, event, camera)
+        for hook in self.webhooks:
+            hook.event(kind, event, camera)
 
     def _recording(self, name: str, recording: bool, error: str | None) -> None:
         camera = self.cameras.get(name)
@@ -257,6 +297,11 @@ def _tls(config: HubConfig) -> tuple[str, str] | None:
         if path and not Path(path).is_file():
             raise ConfigError(f"TLS file {path} does not exist or is not a file; check --tls-cert / --tls-key")
     return (config.tls_cert, config.tls_key) if config.tls_cert else None
+
+
+def _host_name() -> str:
+    """This machine's name as a hub name for MQTT topics: letters, digits, - and _."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", socket.gethostname().split(".")[0]).strip("-")[:64] or "camnet"
 
 
 def _zmq_host(ip: str) -> str:

@@ -42,7 +42,7 @@ class CameraWorker:
     ) -> None:
         self.camera = camera
         self.analyzer = analyzer
-        self.on_frame = on_frame  # the recorder's offer: O(1), never blocks
+        self.on_frame = on_frame  # to the recorder and MQTT: O(1), never blocks
         self.jpeg_quality = jpeg_quality
         self.pending: Message | None = None  # guarded by the pool's lock
         self.scheduled = False  # queued or being processed; guarded by the pool's lock

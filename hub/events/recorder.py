@@ -82,6 +82,7 @@ class _Camera:
     snapshot_written: Kept | None = None
     failing: str | None = None
     failed_at: float = 0.0
+    told_at: float = 0.0  # when listeners last heard of this event (an "update" at most every UPDATE_EVERY)
 
 
 class Recorder:
@@ -90,6 +91,7 @@ class Recorder:
     RETRY_AFTER = 10.0  # seconds after a disk error before a new clip is tried
     SWEEP_EVERY = 60.0
     FORGET_AFTER = 60.0  # seconds of silence after which a camera's pre-roll ring is dropped
+    UPDATE_EVERY = 2.0  # seconds between "update"s of an event whose largest motion grew
 
     def __init__(
         self,
@@ -100,6 +102,7 @@ class Recorder:
         stop: threading.Event,
         records: Callable[[str], bool] = lambda camera: True,
         notify: Callable[[str, bool, str | None], None] = lambda camera, recording, error: None,
+        on_event: Callable[[str, int, str], None] = lambda kind, event, camera: None,
     ) -> None:
         self.data_dir = data_dir
         self.index = index
@@ -108,6 +111,7 @@ class Recorder:
         self.stop = stop
         self.records = records
         self.notify = notify  # (camera, recording, error): shown on the page and in the API
+        self.on_event = on_event  # ("new" | "update" | "end", event id, camera): O(1), for MQTT and webhooks
         self.cameras: dict[str, _Camera] = {}
         self.queue: queue.Queue[Kept] = queue.Queue(settings.queue_frames)
         self.commands: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
@@ -212,6 +216,9 @@ class Recorder:
             self._write(frame.camera, state, frame)
         if state.event is not None:
             self._note_peak(state, frame)
+            if state.best is not state.snapshot_written and frame.time - state.told_at >= self.UPDATE_EVERY:
+                self._write_snapshot(frame.camera, state)  # the new peak's box and snapshot, then tell
+                self._tell("update", state, frame.camera, frame.time)
 
     def _remember(self, state: _Camera, frame: Kept) -> None:
         ring = state.ring
@@ -243,6 +250,7 @@ class Recorder:
             self._write_snapshot(camera, state)
             state.failing = None
             self.notify(camera, True, None)
+            self._tell("new", state, camera, frame.time)
 
     def _new_clip(self, camera: str, state: _Camera, first: Kept) -> bool:
         assert state.event is not None
@@ -297,6 +305,12 @@ class Recorder:
         state.tracker.close()
         self.index.update_event(event, end=end, state=how)
         self.notify(camera, False, state.failing)
+        self.on_event("end", event, camera)
+
+    def _tell(self, kind: str, state: _Camera, camera: str, now: float) -> None:
+        if state.event is not None:
+            state.told_at = now
+            self.on_event(kind, state.event, camera)
 
     def _note_peak(self, state: _Camera, frame: Kept) -> None:
         if frame.box is None:
@@ -348,6 +362,8 @@ class Recorder:
         except Exception as second:  # the index's disk is full too: retried until it has room
             self._count_error(camera, second)
             self._unsaved.append(save)
+        if event is not None:
+            self.on_event("end", event, camera)  # cut: it ends here, whatever reached the disk
 
     def _fail(self, camera: str, state: _Camera, reason: str, kind: str) -> None:
         state.failing, state.failed_at = reason, time.time()

@@ -6,7 +6,6 @@ part of a path. Deleting goes through the recorder's thread, the index's one wri
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
@@ -18,6 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from common.frames import MJPEG_BOUNDARY, mjpeg_part
 from common.protocol import ProtocolError, validate_name
+from hub.events.api import describe
 from hub.events.clips import replay
 from hub.events.index import RECORDING, Event
 from hub.web.answers import error as _error
@@ -28,26 +28,6 @@ if TYPE_CHECKING:
 
 bp = Blueprint("events", __name__)
 MAX_REPLAYS = 8  # clips replayed at once; each reads its file on a web thread
-
-
-def describe(event: Event, clips: int = 1) -> dict[str, Any]:
-    """An event as the API, the page (and later MQTT and webhooks) show it."""
-    end = event.end if event.state != RECORDING else None
-    return {
-        "id": event.id,
-        "camera": event.camera,
-        "start": math.floor(event.start * 1000) / 1000,  # never after the real start: since=start finds it
-        "end": round(end, 3) if end is not None else None,
-        "duration": round((end if end is not None else time.time()) - event.start, 3),
-        "frames": event.frames,
-        "bytes": event.bytes,
-        "box": list(event.box) if event.box else None,
-        "snapshot": f"/events/{event.id}/snapshot.jpg" if event.snapshot else None,
-        "thumb": f"/events/{event.id}/thumb.jpg" if event.thumb else None,
-        "clip": f"/events/{event.id}/clip.mkv",
-        "clips": [f"/events/{event.id}/clip.mkv?part={n}" for n in range(1, clips + 1)],
-        "state": event.state,
-    }
 
 
 def _number(name: str, kind: type, lo: float, hi: float) -> Any:

@@ -85,6 +85,29 @@ class HubCollector:
         )
         yield from self._recording()
         yield from self._security()
+        yield from self._notify()
+
+    def _notify(self) -> Iterator[Metric]:
+        mqtt = self.hub.mqtt
+        if mqtt is not None:
+            yield GaugeMetricFamily(
+                "camnet_mqtt_connected", "1 while connected to the MQTT broker", value=mqtt.connected
+            )
+            yield CounterMetricFamily("camnet_mqtt_published", "MQTT messages published", value=mqtt.published)
+            yield CounterMetricFamily(
+                "camnet_mqtt_dropped",
+                "MQTT messages dropped (queue full: broker away)",
+                value=mqtt.dropped,
+            )
+        families = {
+            "sent": CounterMetricFamily("camnet_webhook_sent", "Webhook messages delivered", labels=["url"]),
+            "failed": CounterMetricFamily("camnet_webhook_failed", "Webhook messages given up", labels=["url"]),
+            "dropped": CounterMetricFamily("camnet_webhook_dropped", "Webhook messages dropped", labels=["url"]),
+        }
+        for hook in self.hub.webhooks:
+            for what, family in families.items():
+                family.add_metric([hook.shown], getattr(hook, what))
+        yield from families.values()
 
     def _security(self) -> Iterator[Metric]:
         throttle = self.hub.access.throttle

@@ -169,6 +169,10 @@ def healthz() -> Response:
             "reserve_bytes": hub.recorder.retention.reserve(),
             "dropped_frames": hub.recorder.dropped,
         },
+        "notify": {
+            "mqtt": hub.mqtt.state() if hub.mqtt else None,  # broker, connected, published, dropped, ...
+            "webhooks": [hook.state() for hook in hub.webhooks],
+        },
     }
     response = jsonify(body)
     response.status_code = 200 if problem is None else 503

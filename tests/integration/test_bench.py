@@ -44,6 +44,8 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     curve = data["curve"]
     assert curve["curve"]["received_per_s"] > 0.5 * curve["none"]["received_per_s"] > 0, "CURVE senders got in"
     assert curve["hub_ratio"] == curve["curve"]["hub_us_per_frame"] / curve["none"]["hub_us_per_frame"]
+    mqtt = data["mqtt"]
+    assert mqtt["on"]["received_per_s"] > 0.5 * mqtt["off"]["received_per_s"] > 0
     motion = data["motion"]
     assert set(motion) == {"seed", "robust", "mog2"}
     assert motion["seed"]["scenes"]["light on"]["false_events"] >= 1, "the light fools the tutorial's detector"
@@ -59,6 +61,7 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
         "hub RSS",
         "sender CPU",
         "CURVE vs none",
+        "MQTT on vs off",
         "| walker |",
         "26 px figure",
     )
