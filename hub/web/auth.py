@@ -85,7 +85,10 @@ def _guard() -> Any:
         if endpoint in PAGES and request.method in SAFE:
             return redirect("/login?" + urllib.parse.urlencode({"next": request.full_path.rstrip("?")}))
         response = error(401, "log in: send a token (Bearer, ?token= or as the Basic password) or a user's password")
-        response.headers["WWW-Authenticate"] = REALM
+        if request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate":
+            # Players and an address bar get the challenge they retry on; a page's own fetch()
+            # and <img> do not, or the browser would pop up its password dialog over the page.
+            response.headers["WWW-Authenticate"] = REALM
         return response
     if request.method not in SAFE and endpoint not in VIEWER_MAY_POST and not g.principal.admin:
         return error(403, f"{g.principal.name!r} is a viewer: only an admin may change or delete things")

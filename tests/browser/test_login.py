@@ -55,3 +55,15 @@ def test_a_viewer_sees_no_editing_buttons(hub: Hub, feeder: CameraFeeder, page) 
                  body: JSON.stringify({masks: []})}).then(r => r.status)"""
     )
     assert answer == 403, "the hub refuses whatever the page shows"
+
+
+def test_a_page_whose_session_is_revoked_goes_back_to_login(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
+    hub.access.users.add("ada", "ada-password-1", "admin")
+    feeder.add("garage")
+    page.goto(url(hub, "/login"))
+    page.fill("#user", "ada")
+    page.fill("#password", "ada-password-1")
+    page.click("button[type=submit]")
+    wait_painted(page, ["garage"])
+    hub.access.users.passwd("ada", "ada-password-2")  # from the shell, or another device
+    expect(page).to_have_url(re.compile(r"/login\?next=%2F$"), timeout=20_000)

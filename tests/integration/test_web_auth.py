@@ -117,6 +117,8 @@ def test_tokens_open_streams_as_players_use_them(locked: Hub) -> None:
         answer = call(locked, "GET", "/video_feed/garage", bad)
         assert answer.status == 401 and answer.headers["WWW-Authenticate"].startswith('Basic realm="camnet"')
     assert call(locked, "GET", "/snapshot/garage?token=camnet_wrong").status == 401
+    from_page = call(locked, "GET", "/api/cameras", {"Sec-Fetch-Mode": "cors"})
+    assert from_page.status == 401 and "WWW-Authenticate" not in from_page.headers, "no password popup over the page"
     assert call(locked, "GET", "/api/cameras", basic(*VIEWER)).status == 200, "a user's password works in Basic"
     locked.access.tokens.revoke("home-assistant")
     assert call(locked, "GET", f"/snapshot/garage?token={token}").status == 401

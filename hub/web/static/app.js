@@ -191,6 +191,10 @@ async function openStream() {
       method: "POST", body: subscribed, signal: controller.signal,
       headers: { "Content-Type": "application/json" }, cache: "no-store",
     });
+    if (response.status === 401) {  // logged out elsewhere, or the session was revoked
+      location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+      return;
+    }
     if (!response.ok) throw new Error("hub answered " + response.status);
     retryDelay = 500;
     await readRecords(response.body.getReader());
