@@ -65,10 +65,6 @@ def _write(path: Path, text: str, mode: int) -> None:
     os.replace(temporary, path)
 
 
-def secret_path(public: Path) -> Path:
-    return public.with_name(public.name + "_secret")
-
-
 def load_or_create(secret_file: Path) -> tuple[bytes, bytes, bool]:
     """(public key, secret key, created) of the pair kept in ``secret_file`` (``*.key_secret``),
     with its public half beside it (``*.key``); a missing pair is created."""

@@ -39,13 +39,12 @@ def is_loopback(host: str) -> bool:
 class Access:
     """The web side's security collaborators and the mode they work in."""
 
-    def __init__(self, data_dir: Path, enabled: bool, bind: str, tls: bool = False) -> None:
+    def __init__(self, data_dir: Path, enabled: bool, bind: str) -> None:
         self.db = AuthDB(data_dir)
         self.users = Users(self.db)
         self.tokens = Tokens(self.db)
         self.sessions = Sessions(self.db)
         self.throttle = LoginThrottle()
-        self.tls = tls
         self.bind = bind
         self.mode = OFF if not enabled else USERS if self.users.any() else LOOPBACK if is_loopback(bind) else ""
 
