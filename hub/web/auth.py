@@ -29,7 +29,7 @@ from hub.web.answers import error
 bp = Blueprint("auth", __name__)
 PUBLIC = frozenset({"static", "auth.login_page", "auth.login", "auth.logout", "camnet.healthz"})
 PAGES = frozenset({"camnet.index", "camnet.camera_page", "events.events_page"})  # anonymous: to /login
-VIEWER_MAY_POST = frozenset({"camnet.api_stream", "auth.logout"})  # POSTs that change nothing
+VIEWER_MAY_POST = frozenset({"camnet.api_stream", "auth.login", "auth.logout"})  # change no camera or event
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 REALM = 'Basic realm="camnet", charset="UTF-8"'
 
