@@ -32,6 +32,9 @@ def _measure(setup: Setup, cams: int, fps: float, warmup: float, seconds: float,
         for i in range(cams)
     ]  # fmt: skip
     try:
+        deadline = time.monotonic() + 30  # every sender started and through its handshake
+        while len(hub.api("/api/cameras")) < cams and time.monotonic() < deadline:
+            time.sleep(0.2)
         time.sleep(warmup)
         a, sent_a = hub.counts(), sum(cpu_seconds(p.pid) for p in senders)
         time.sleep(seconds)
