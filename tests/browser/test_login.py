@@ -15,6 +15,15 @@ from tests.conftest import url
 pytestmark = pytest.mark.browser
 
 
+def log_in(page, hub: Hub, user: str, password: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Through the login page, sent on to ``path`` (a local path, as the page checks)."""
+    page.goto(url(hub, "/login?next=" + path))
+    page.fill("#user", user)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+
+
 def test_login_watch_and_logout(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
     hub.access.users.add("ada", "ada-password-1", "admin")
     feeder.add("garage")
@@ -43,11 +52,7 @@ def test_login_watch_and_logout(hub: Hub, feeder: CameraFeeder, page) -> None:  
 def test_a_viewer_sees_no_editing_buttons(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
     hub.access.users.add("vic", "vic-password-1", "viewer")
     feeder.add("porch")
-    page.goto(url(hub, "/login?next=/camera/porch"))
-    page.fill("#user", "vic")
-    page.fill("#password", "vic-password-1")
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/camera/porch$"))
+    log_in(page, hub, "vic", "vic-password-1", "/camera/porch")
     wait_painted(page, ["porch"])
     expect(page.locator("#mask-draw")).to_be_hidden()
     answer = page.evaluate(
@@ -60,10 +65,7 @@ def test_a_viewer_sees_no_editing_buttons(hub: Hub, feeder: CameraFeeder, page) 
 def test_a_page_whose_session_is_revoked_goes_back_to_login(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
     hub.access.users.add("ada", "ada-password-1", "admin")
     feeder.add("garage")
-    page.goto(url(hub, "/login"))
-    page.fill("#user", "ada")
-    page.fill("#password", "ada-password-1")
-    page.click("button[type=submit]")
+    log_in(page, hub, "ada", "ada-password-1", "/")
     wait_painted(page, ["garage"])
     hub.access.users.passwd("ada", "ada-password-2")  # from the shell, or another device
     expect(page).to_have_url(re.compile(r"/login\?next=%2F$"), timeout=20_000)
