@@ -8,12 +8,13 @@ pyzmq's ``create_certificates``, the secret file is created with mode 0600 from 
 from __future__ import annotations
 
 import datetime
-import os
 from pathlib import Path
 
 import zmq
 import zmq.auth
 from zmq.utils import z85
+
+from common.durable import atomic_write
 
 KEY_LENGTH = 40  # a Z85-encoded 32-byte key
 
@@ -53,18 +54,6 @@ def _certificate(public: bytes, secret: bytes | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, text: str, mode: int) -> None:
-    """Write ``text`` to a new file created with ``mode`` (never briefly readable by others)."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.unlink(missing_ok=True)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
-
-
 def load_or_create(secret_file: Path) -> tuple[bytes, bytes, bool]:
     """(public key, secret key, created) of the pair kept in ``secret_file`` (``*.key_secret``),
     with its public half beside it (``*.key``); a missing pair is created."""
@@ -79,10 +68,10 @@ def load_or_create(secret_file: Path) -> tuple[bytes, bytes, bool]:
     try:
         secret_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         public, secret = zmq.curve_keypair()
-        _write(secret_file, _certificate(public, secret), 0o600)
+        atomic_write(secret_file, _certificate(public, secret).encode("ascii"), 0o600)
         public_file = secret_file.with_name(secret_file.name.removesuffix("_secret"))
         if public_file != secret_file:
-            _write(public_file, _certificate(public, None), 0o644)
+            atomic_write(public_file, _certificate(public, None).encode("ascii"), 0o644)
     except OSError as exc:
         raise KeyFileError(
             f"cannot create the key pair {secret_file}: {exc.strerror}; choose a writable place with --key-file"

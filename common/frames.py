@@ -37,18 +37,28 @@ class Frame:
     jpeg: bytes
     width: int
     height: int
-    time: float  # wall-clock seconds when the hub received it
+    time: float  # wall-clock seconds when the hub received it: a label, NTP may step it
     box: Box | None  # around all motion, while the camera shows motion
     chunk: bytes = field(repr=False)  # MJPEG part
     packet: bytes = field(repr=False)  # binary stream record
     overlay: bytes | None = field(default=None, repr=False)  # MJPEG part with the overlay burned in
     motion: bool = False  # the camera's motion state (after hysteresis) at this frame
     regions: tuple[Box, ...] = ()  # the moving regions, while the camera shows motion
+    mono: float = 0.0  # monotonic seconds when the hub received it: durations are measured on it
 
     @classmethod
     def build(
-        cls, camera: str, seq: int, jpeg: bytes, width: int, height: int, time: float, found: Motion = QUIET
+        cls,
+        camera: str,
+        seq: int,
+        jpeg: bytes,
+        width: int,
+        height: int,
+        time: float,
+        found: Motion = QUIET,
+        mono: float | None = None,
     ) -> Frame:
+        """``mono`` defaults to ``time`` (tests and tools that have one clock only)."""
         box = found.box
         meta = {
             "type": "frame",
@@ -61,4 +71,7 @@ class Frame:
             "box": list(box) if box else None,
         }
         chunk, packet = mjpeg_part(jpeg, seq), record(meta, jpeg)
-        return cls(camera, seq, jpeg, width, height, time, box, chunk, packet, None, found.motion, found.regions)
+        return cls(
+            camera, seq, jpeg, width, height, time, box, chunk, packet, None, found.motion, found.regions,
+            time if mono is None else mono,
+        )  # fmt: skip

@@ -57,7 +57,8 @@ class Message:
     width: int = 0
     height: int = 0
     info: dict[str, Any] = field(default_factory=dict)
-    received: float = 0.0  # wall-clock time the hub received it
+    received: float = 0.0  # wall-clock time the hub received it (a label: NTP may step it)
+    mono: float = 0.0  # monotonic time the hub received it (every duration is measured on it)
 
     @property
     def sender_id(self) -> str | None:
@@ -135,7 +136,9 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
     raise ProtocolError("not-jpeg", "JPEG has no readable frame header (SOF marker)")
 
 
-def parse(parts: list[bytes], max_bytes: int, max_pixels: int = 4096 * 4096, received: float = 0.0) -> Message:
+def parse(
+    parts: list[bytes], max_bytes: int, max_pixels: int = 4096 * 4096, received: float = 0.0, mono: float = 0.0
+) -> Message:
     """Turn the parts of one received ZeroMQ message into a Message, or raise ProtocolError.
 
     Checks everything that can be checked without decoding the image: the number of parts,
@@ -160,14 +163,16 @@ def parse(parts: list[bytes], max_bytes: int, max_pixels: int = 4096 * 4096, rec
     if len(payload) > max_bytes:
         raise ProtocolError("too-large", f"frame is {len(payload)} bytes; the hub accepts at most {max_bytes}")
     if info.get("status") == CAMERA_ERROR and not payload:
-        return Message(name, info=info, received=received)
+        return Message(name, info=info, received=received, mono=mono)
     if "dtype" in meta or "shape" in meta:
         pixels = _parse_array(meta, payload, max_pixels)
-        return Message(name, pixels=pixels, width=pixels.shape[1], height=pixels.shape[0], info=info, received=received)
+        return Message(
+            name, pixels=pixels, width=pixels.shape[1], height=pixels.shape[0], info=info, received=received, mono=mono
+        )
     width, height = jpeg_size(payload)
     if width * height > max_pixels:
         raise ProtocolError("too-large", f"JPEG is {width}x{height}; the hub accepts at most {max_pixels} pixels")
-    return Message(name, jpeg=bytes(payload), width=width, height=height, info=info, received=received)
+    return Message(name, jpeg=bytes(payload), width=width, height=height, info=info, received=received, mono=mono)
 
 
 def _parse_info(raw: object) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from common.motion import MotionAnalyzer, MotionSettings
 from common.protocol import Message
 from hub.events.index import EventIndex
 from hub.events.recorder import Recorder, RecordSettings
-from hub.events.recovery import reconcile
 from hub.events.retention import Retention
 from hub.masks import SavedMasks, settings_for
 from hub.montage import Montage
@@ -63,7 +62,6 @@ class Hub:
                 None if config.min_free == "auto" else parse_size(config.min_free),
                 lambda: self.recorder.bytes_written,
             ),
-            self.stopping,
             records=lambda camera: bool(config.cameras.get(camera, {}).get("record", True)),
             notify=self._recording,
             on_event=self._event,
@@ -103,6 +101,7 @@ class Hub:
             create_app(self), config.ip, config.port, config.max_streams, config.viewer_timeout, _tls(config)
         )
         self._threads: list[threading.Thread] = []
+        self._stopped = False
 
     def start(self) -> None:
         """Bind both ports, then start analysing, receiving and serving."""
@@ -118,8 +117,9 @@ class Hub:
             )
         self.receiver.bind()
         self.web.bind()
-        reconcile(self.data_dir, self.events)  # a crash's leftovers, before anything records
+        self.recorder.check()  # a crash's leftovers, before anything records; a failure only stops recording
         self.pool.start()
+        self._spawn("maintain", self.recorder.maintenance.run)
         self._spawn("record", self.recorder.run)
         self._spawn("recv", self.receiver.run)
         self._spawn("web", self.web.serve)
@@ -136,21 +136,40 @@ class Hub:
             self.web.port,
         )
 
-    def stop(self) -> None:
-        """Stop serving, then receiving, then analysing; wake every waiting viewer first.
+    STOP_WITHIN = 8.0  # seconds for the whole stop (systemd's TimeoutStopSec is 10)
 
-        Takes about a second whatever the viewers do: the web server closes the sockets of
-        viewers that stopped reading instead of waiting out their write timeout.
+    def stop(self) -> None:
+        """Stop serving, receiving and analysing; then let the recorder record what it was
+        handed and close its events, the maintenance worker finish, and close the index.
+
+        One deadline covers it all. Takes about a second whatever the viewers do: the web
+        server closes the sockets of viewers that stopped reading instead of waiting out their
+        write timeout; a hung webhook costs its share of the deadline, never more.
         """
+        if self._stopped:
+            return
+        self._stopped = True
+        deadline = time.monotonic() + self.STOP_WITHIN
         self.stopping.set()
         self.cameras.wake_all()
         self.web.stop()
         self.pool.wake()
-        for thread in [*reversed(self._threads), *self.pool.threads]:
-            if thread.ident is not None:
-                thread.join(timeout=2.0)
+        by_name = {t.name: t for t in self._threads}
+        for name in ("web", "recv", "sweep"):
+            _join(by_name.get(name), deadline)
+        for thread in self.pool.threads:  # no frame reaches the recorder after this
+            _join(thread, deadline)
+        self.recorder.finish()
+        recorded = _join(by_name.get("record"), deadline)
+        self.recorder.maintenance.finish()
+        maintained = _join(by_name.get("maintain"), deadline)
+        for thread in self._threads:
+            _join(thread, deadline)
         self.renderer.close()
-        self.events.close()
+        if recorded and maintained:
+            self.events.close()
+        else:
+            log.warning("the recorder did not finish within the stop deadline; the next start repairs its clips")
         self.access.close()
         log.info("hub stopped")
 
@@ -274,6 +293,14 @@ class Hub:
             log.info("created the hub's CURVE key pair in %s", self.data_dir / "keys")
         log.info("senders must use CURVE; the hub's public key (their --hub-key) is %s", public.decode())
         return SenderGuard(SenderKeys(self.access.db), public, secret)
+
+
+def _join(thread: threading.Thread | None, deadline: float) -> bool:
+    """Join ``thread`` until ``deadline`` (monotonic); True if it ended (or never started)."""
+    if thread is None or thread.ident is None:
+        return True
+    thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    return not thread.is_alive()
 
 
 def _state_directory(path: str) -> Path:

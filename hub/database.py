@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection in WAL mode: readers never wait for the writer, nor it for them."""
+def connect(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connection:
+    """A connection in WAL mode: readers never wait for the writer, nor it for them. With
+    ``synchronous`` NORMAL a power cut may lose the last commits; FULL syncs every commit."""
     db = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses at most the last commits
+    db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
     db.execute("PRAGMA foreign_keys=ON")
     return db
 

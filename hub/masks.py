@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from common.config import CAMERA_KEYS, ConfigError, HubConfig, Polygon, parse_masks
+from common.durable import atomic_write
 from common.motion import MotionSettings
 
 log = logging.getLogger(__name__)
@@ -60,12 +61,7 @@ class SavedMasks:
                 "version": self.VERSION,
                 "cameras": {n: [list(map(list, p)) for p in m] for n, m in updated.items()},
             }
-            temporary = self.path.with_name(self.FILE + ".tmp")
-            with open(temporary, "w", encoding="utf-8") as out:
-                json.dump(body, out, indent=1)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
+            atomic_write(self.path, json.dumps(body, indent=1).encode("utf-8"))
             self._masks = updated
 
     def _load(self) -> dict[str, tuple[Polygon, ...]]:

@@ -118,7 +118,7 @@ class Receiver:
         authenticates senders); return the reply for the sender."""
         self.messages += 1
         try:
-            message = parse(parts, self.max_frame_bytes, received=time.time())
+            message = parse(parts, self.max_frame_bytes, received=time.time(), mono=time.monotonic())
             if self.guard is not None:
                 self.guard.check(key, message.name)
             self.route(message)

@@ -52,11 +52,12 @@ class CameraWorker:
         """Analyse one frame and publish it; None if it could not be decoded. A frame that
         ``analysis_fps`` skips is published with the camera's last motion state."""
         received = message.received or time.time()
+        mono = message.mono or time.monotonic()
         jpeg = message.jpeg
         gray: np.ndarray | None
-        if message.pixels is None and not self.analyzer.due(received):
+        if message.pixels is None and not self.analyzer.due(mono):
             assert jpeg is not None
-            return self._publish(jpeg, message, received, self.analyzer.last)
+            return self._publish(jpeg, message, received, mono, self.analyzer.last)
         if message.pixels is not None:
             gray = self.analyzer.gray_from_pixels(message.pixels)
             ok, buf = cv2.imencode(".jpg", message.pixels, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
@@ -73,14 +74,14 @@ class CameraWorker:
                     self.camera.bad_frames,
                 )
             return None
-        found = self.analyzer.analyze(gray, message.width, message.height, received)
+        found = self.analyzer.analyze(gray, message.width, message.height, mono)
         self.camera.analyzed += 1
         self.camera.model_resets = self.analyzer.resets
-        return self._publish(jpeg, message, received, found)
+        return self._publish(jpeg, message, received, mono, found)
 
-    def _publish(self, jpeg: bytes, message: Message, received: float, found: Motion) -> Frame:
+    def _publish(self, jpeg: bytes, message: Message, received: float, mono: float, found: Motion) -> Frame:
         self._seq += 1
-        frame = Frame.build(self.camera.name, self._seq, jpeg, message.width, message.height, received, found)
+        frame = Frame.build(self.camera.name, self._seq, jpeg, message.width, message.height, received, found, mono)
         if self.camera.overlay_viewers:  # render once here, not in a viewer thread that others wait on
             frame = dataclasses.replace(frame, overlay=mjpeg_part(burn_in(frame), frame.seq))
         self.camera.publish(frame)

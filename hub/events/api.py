@@ -28,6 +28,8 @@ def describe(event: Event, clips: int = 1, base_url: str = "") -> dict[str, Any]
         "clip": f"{at}/clip.mkv",
         "clips": [f"{at}/clip.mkv?part={n}" for n in range(1, clips + 1)],
         "state": event.state,
+        "gaps": event.gaps,  # frames lost on the way to the clip (the recorder fell behind)
+        "trimmed": round(event.trimmed, 3),  # seconds of its start retention deleted (a very long event)
     }
 
 

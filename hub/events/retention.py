@@ -1,17 +1,21 @@
-"""Retention by age AND size AND free space: the oldest finished events go first, never one that
-is still recording. Runs on the recorder's thread (the index's one writer), before a clip
-opens and every minute; totals come from the index, never from walking the disk."""
+"""Retention by age AND size AND free space: the oldest clips go first, clip by clip, never the
+clip being written. An event goes when its last clip goes; a very long event loses its
+oldest parts while it goes on recording (a camera in motion for days must not fill the
+disk), and says how much was cut (``trimmed``). Runs on the maintenance thread, every
+minute and whenever the recorder asks for room; totals come from the index, never from
+walking the disk."""
 
 from __future__ import annotations
 
 import collections
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from hub.events.index import EventIndex
+from hub.events.index import Clip, EventIndex
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
@@ -39,19 +43,22 @@ class Retention:
         self.written = written
         self.clock = clock
         self.deleted: collections.Counter[str] = collections.Counter()  # events deleted by reason
+        self.clips_cut: collections.Counter[str] = collections.Counter()  # parts of longer events deleted
         self._rate = 0.0  # bytes a second, smoothed
         self._rate_at = (clock(), 0)
+        self._rate_lock = threading.Lock()
 
     def reserve(self) -> int:
         """Bytes to keep free on the data directory's file system."""
         if self.min_free is not None:
             return self.min_free
         now, written = self.clock(), self.written()
-        then, before = self._rate_at
-        if now - then >= 10.0:
-            rate = (written - before) / (now - then)
-            self._rate = rate if not self._rate else 0.8 * self._rate + 0.2 * rate
-            self._rate_at = (now, written)
+        with self._rate_lock:  # the maintenance thread and /healthz both move the estimate
+            then, before = self._rate_at
+            if now - then >= 10.0:
+                rate = (written - before) / (now - then)
+                self._rate = rate if not self._rate else 0.8 * self._rate + 0.2 * rate
+                self._rate_at = (now, written)
         return int(max(0.05 * shutil.disk_usage(self.data_dir).total, 3600 * self._rate))
 
     def free(self) -> int:
@@ -73,8 +80,11 @@ class Retention:
             days = self.retain_days(camera)
             if days <= 0:
                 continue
-            while old := self.index.oldest(200, camera=camera, ended_before=now - days * DAY):
-                for event in old:
+            while old := self.index.oldest_clips(200, camera=camera, ended_before=now - days * DAY):
+                for clip in old:
+                    self.delete_clip(clip, "age")
+            while empty := self.index.clipless(camera, ended_before=now - days * DAY):
+                for event in empty:
                     self.delete(event.id, "age")
 
     def _by_size(self) -> None:
@@ -89,11 +99,19 @@ class Retention:
                 return
 
     def _delete_oldest(self, reason: str) -> bool:
-        oldest = self.index.oldest(1)
+        oldest = self.index.oldest_clips(1)
         if not oldest:
             return False
-        self.delete(oldest[0].id, reason)
+        self.delete_clip(oldest[0], reason)
         return True
+
+    def delete_clip(self, clip: Clip, reason: str) -> None:
+        """One clip: the file first, then its row; its event goes with its last clip."""
+        (self.data_dir / clip.path).unlink(missing_ok=True)
+        if self.index.drop_clip(clip.id):
+            self.clips_cut[reason] += 1
+            return
+        self.delete(clip.event, reason)
 
     def delete(self, event: int, reason: str) -> None:
         """Files first, then the rows: a crash in between leaves rows without files, which the

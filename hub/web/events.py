@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from common.frames import MJPEG_BOUNDARY, mjpeg_part
 from common.protocol import ProtocolError, validate_name
 from hub.events.api import describe
-from hub.events.clips import replay
+from hub.events.clips import remux, replay
 from hub.events.index import RECORDING, Event
 from hub.web.answers import error as _error
 from hub.web.answers import hub_of as _hub
@@ -83,9 +83,9 @@ def delete_event(event_id: int) -> Response:
         return found
     if found.state == RECORDING:
         return _error(409, f"event {event_id} is still recording; delete it once it has ended")
-    hub = _hub()
-    hub.recorder.call(lambda: hub.recorder.retention.delete(event_id, "deleted"))
-    return Response(status=204)
+    if not _hub().recorder.maintenance.delete(event_id):
+        return _error(503, "the recorder is busy (its work queue is full); retry in a few seconds")
+    return Response(status=202)  # the maintenance worker deletes it in a moment
 
 
 def _file(relative: str | None, mimetype: str, **options: Any) -> Response:
@@ -111,24 +111,35 @@ def thumb(event_id: int) -> Response:
 
 @bp.get("/events/<int:event_id>/clip.mkv")
 def clip(event_id: int) -> Response:
-    """The original clip, byte for byte (Range requests work); ``?part=N`` for a long event's
-    later clips."""
+    """The whole event as one Matroska file: the original clip byte for byte when it has one
+    (Range requests work), its parts remuxed into one (the same JPEG bytes and times) when a
+    long event has several. ``?part=N`` gives one part as stored."""
     found = _event(event_id)
     if isinstance(found, Response):
         return found
     clips = _hub().events.clips(event_id)
     try:
-        part = _number("part", int, 1, max(len(clips), 1)) or 1
+        part = _number("part", int, 1, max(len(clips), 1))
     except ValueError as exc:
         return _error(404, str(exc))
     if not clips:
         return _error(404, f"event {event_id} has no clip")
-    if clips[part - 1].state == RECORDING:
-        return _error(409, f"event {event_id} is still recording this clip; download it once the event has ended")
+    chosen = clips if part is None else [clips[part - 1]]
+    if any(c.state == RECORDING for c in chosen):
+        return _error(409, f"event {event_id} is still recording; download it once it has ended (replay works now)")
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(found.start))
     safe = re.sub(r"[^A-Za-z0-9_-]+", "_", found.camera).strip("_") or "camera"
-    name = f"{safe}-{stamp}" + (f"-{part}" if len(clips) > 1 else "") + ".mkv"
-    return _file(clips[part - 1].path, "video/x-matroska", as_attachment=True, download_name=name)
+    name = f"{safe}-{stamp}" + (f"-{part}" if part is not None and len(clips) > 1 else "") + ".mkv"
+    if len(chosen) == 1:
+        return _file(chosen[0].path, "video/x-matroska", as_attachment=True, download_name=name)
+    hub = _hub()
+    files = [(hub.data_dir / c.path, c.start - found.start) for c in chosen]
+    fps = found.frames / max(sum((c.end or c.start) - c.start for c in chosen), 0.1)
+    return Response(
+        remux(files, fps),
+        mimetype="video/x-matroska",
+        headers={"Content-Disposition": f"attachment; filename={name}", "Cache-Control": "private, no-store"},
+    )
 
 
 def _replay_of(event_id: int) -> tuple[float, list[tuple[Path, float]]] | Response:

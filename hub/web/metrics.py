@@ -143,6 +143,21 @@ class HubCollector:
         yield CounterMetricFamily(
             "camnet_recorder_dropped_frames", "Frames the recorder's full queue refused", value=recorder.dropped
         )
+        yield CounterMetricFamily(
+            "camnet_event_gap_frames",
+            "Frames missing from clips of events (the recorder's queue was full)",
+            value=recorder.counters.gap_frames,
+        )
+        cut = CounterMetricFamily(
+            "camnet_clips_deleted", "Parts of long events deleted while the event was kept", labels=["reason"]
+        )
+        for reason, count in sorted(recorder.retention.clips_cut.items()):
+            cut.add_metric([reason], count)
+        yield cut
+        yield GaugeMetricFamily(
+            "camnet_recording_unavailable", "1 while the start-up check fails and nothing records",
+            value=1 if recorder.unavailable else 0,
+        )  # fmt: skip
 
 
 def registry_for(hub: Hub, streams: Streams) -> CollectorRegistry:

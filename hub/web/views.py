@@ -162,12 +162,15 @@ def healthz() -> Response:
         "errors": dict(hub.receiver.errors),
         "streams": _streams().open,
         "recording": {
+            "unavailable": hub.recorder.unavailable,  # why nothing records (start-up check failed); live view goes on
             "failing": hub.recorder.failing(),  # camera: why; live view and motion go on regardless
             "events": hub.events.count(),
             "clip_bytes": hub.events.total_bytes(),
             "free_bytes": hub.recorder.retention.free(),
             "reserve_bytes": hub.recorder.retention.reserve(),
             "dropped_frames": hub.recorder.dropped,
+            "gap_frames": hub.recorder.counters.gap_frames,
+            "errors": hub.recorder.errors,
         },
         "notify": {
             "mqtt": hub.mqtt.state() if hub.mqtt else None,  # broker, connected, published, dropped, ...

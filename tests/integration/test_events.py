@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
 import imagezmq
 import pytest
@@ -127,12 +128,13 @@ def test_deleting_an_event_removes_its_files(hub_factory: Callable[..., Hub]) ->
     hub = hub_factory(pre_roll=0.5, post_roll=0.3)
     record_one_event(hub)
     [event] = events(hub)
-    files = [hub.data_dir / p for p in hub.recorder.call(lambda: hub.events.files_of(event["id"]))]
+    files = [hub.data_dir / p for p in hub.events.files_of(event["id"])]
     assert len(files) == 3 and all(f.exists() for f in files)
     request = urllib.request.Request(url(hub, f"/api/events/{event['id']}"), method="DELETE")
     with urllib.request.urlopen(request, timeout=5) as resp:
-        assert resp.status == 204
-    assert events(hub) == [] and not any(f.exists() for f in files)
+        assert resp.status == 202, "accepted: the maintenance worker deletes it"
+    wait_until(lambda: events(hub) == [], timeout=5)
+    assert not any(f.exists() for f in files)
     assert hub.events.total_bytes() == 0
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(request, timeout=5)
@@ -154,15 +156,22 @@ def test_a_camera_with_record_false_keeps_no_events(hub_factory: Callable[..., H
     assert events(hub) == []
 
 
-def test_an_event_still_recording_is_listed_but_not_downloadable_or_deletable(hub_factory: Callable[..., Hub]) -> None:
+def test_an_event_still_recording_replays_but_is_not_downloadable_or_deletable(hub_factory: Callable[..., Hub]) -> None:
     hub = hub_factory(pre_roll=0.5, post_roll=5.0)
     still, moving = footage()
     sender = imagezmq.ImageSender(f"tcp://127.0.0.1:{hub.config.zmq_port}")
     try:
-        send(sender, "porch", [still[i % 8] for i in range(15)] + moving[:15], [])
+        sent: list[tuple[float, bytes]] = []
+        send(sender, "porch", [still[i % 8] for i in range(15)] + moving + moving[:10], sent)  # 3.3 s of motion
         wait_until(lambda: events(hub) != [], timeout=5)
         [event] = events(hub)
         assert event["state"] == "recording" and event["end"] is None
+        wait_until(lambda: events(hub)[0]["frames"] > 0, timeout=5)  # the part is checkpointed every 2 s
+        assert events(hub)[0]["bytes"] > 0
+        status, frame, _ = get(hub, f"/events/{event['id']}/frame.jpg?t=0.5")
+        assert status == 200 and frame in [d for _, d in sent], "replay reads the part being written"
+        with urllib.request.urlopen(url(hub, f"/events/{event['id']}/play?t=0"), timeout=10) as resp:
+            assert b"Content-Type: image/jpeg" in resp.read(30_000)
         status, body, _ = get(hub, event["clip"])
         assert status == 409 and b"still recording" in body
         request = urllib.request.Request(url(hub, f"/api/events/{event['id']}"), method="DELETE")
@@ -172,3 +181,46 @@ def test_an_event_still_recording_is_listed_but_not_downloadable_or_deletable(hu
         assert err.value.code == 409
     finally:
         sender.close()
+
+
+def test_a_long_event_downloads_whole_as_one_file(hub_factory: Callable[..., Hub], tmp_path: Path) -> None:
+    hub = hub_factory(pre_roll=0.5, post_roll=0.5, max_event=1.0)
+    record_one_event(hub)
+    [event] = events(hub)
+    parts = hub.events.clips(event["id"])
+    assert len(parts) >= 2 and len(event["clips"]) == len(parts)
+    stored = [d for c in parts for _, d in frames_of(hub.data_dir / c.path)]
+    status, body, headers = get(hub, event["clip"])
+    assert status == 200 and headers["Content-Disposition"].startswith("attachment; filename=garage-")
+    whole = tmp_path / "whole.mkv"
+    whole.write_bytes(body)
+    merged = frames_of(whole)
+    assert [d for _, d in merged] == stored, "every part's frames, byte-identical, in order"
+    assert all(b > a for (a, _), (b, _) in itertools.pairwise(merged)), "one time line across the parts"
+    status, second, _ = get(hub, event["clips"][1])
+    assert status == 200 and second == (hub.data_dir / parts[1].path).read_bytes(), "a part as stored"
+
+
+def test_a_delete_while_the_recorder_is_busy_answers_503_never_a_late_500(hub_factory: Callable[..., Hub]) -> None:
+    import threading
+
+    hub = hub_factory(pre_roll=0.5, post_roll=0.3)
+    record_one_event(hub)
+    [event] = events(hub)
+    held, busy = threading.Event(), threading.Event()
+    maintenance = hub.recorder.maintenance
+    maintenance.jobs.put(lambda: (busy.set(), held.wait(10)))  # busy: a long retention sweep, say
+    assert busy.wait(5)
+    while maintenance.jobs.qsize() < maintenance.QUEUE:
+        maintenance.jobs.put_nowait(lambda: None)
+    request = urllib.request.Request(url(hub, f"/api/events/{event['id']}"), method="DELETE")
+    started = time.monotonic()
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=5)
+    err.value.close()
+    assert err.value.code == 503 and time.monotonic() - started < 2, "at once, with the reason"
+    held.set()
+    wait_until(lambda: maintenance.jobs.empty(), timeout=10)
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        assert resp.status == 202
+    wait_until(lambda: events(hub) == [], timeout=5)

@@ -375,3 +375,24 @@ def test_webhooks_get_each_event_and_a_hanging_one_costs_nothing(hub_factory: Ca
     finally:
         good.close()
         hanging.close()
+
+
+def test_hung_webhooks_never_push_the_stop_past_its_deadline(hub_factory: Callable[..., Hub]) -> None:
+    hung = [Receiver(hang=True) for _ in range(5)]
+    try:
+        hub = hub_factory(webhook=tuple(h.url for h in hung), pre_roll=0.5, post_roll=5.0)
+        sender = RawSender(hub.config.zmq_port)
+        try:
+            feed(sender, "drive", STILL * 2 + MOVING, fps=20)  # an event opens: five hooks hang on "new"
+        finally:
+            sender.close()
+        wait_until(lambda: hub.events.events() != [], timeout=5)
+        started = time.monotonic()
+        hub.stop()
+        took = time.monotonic() - started
+        assert took < hub.STOP_WITHIN + 1.0, f"stop took {took:.1f} s: systemd kills the hub at 10"
+        [event] = hub.events.events()
+        assert event.state == "done", "the open event was closed before the index"
+    finally:
+        for h in hung:
+            h.close()

@@ -63,6 +63,8 @@
     text.append(el("strong", "camera", event.camera), el("span", "when", when(event.start)),
       el("span", "length", event.state === "recording" ? "recording…" : secs(event.duration)));
     if (event.state === "cut") text.append(el("span", "cut", "cut short"));
+    if (event.gaps) text.append(el("span", "gaps", event.gaps + " frames lost"));
+    if (event.trimmed) text.append(el("span", "gaps", "first " + secs(event.trimmed) + " deleted by retention"));
     li.append(img, text);
     const open = () => show(event);
     li.addEventListener("click", open);
@@ -75,7 +77,12 @@
     player.hidden = false;
     $("player-title").textContent = event.camera + " · " + when(event.start);
     scrubber.max = String(Math.max(event.duration, 0.1));
-    download.href = event.clip;
+    // An event still recording replays, but its clip is not complete yet: no download, no delete.
+    const recording = event.state === "recording";
+    if (recording) download.removeAttribute("href"); else download.href = event.clip;
+    download.setAttribute("aria-disabled", String(recording));
+    $("delete").disabled = recording;
+    $("busy").hidden = !recording;
     play(0);
     player.scrollIntoView({ block: "nearest" });
   }
@@ -114,7 +121,7 @@
       headers: { "Content-Type": "application/json" },
       body: "{}",
     });
-    if (response.ok) {
+    if (response.ok) { // 202: the hub deletes it in a moment
       const row = list.querySelector('[data-id="' + current.id + '"]');
       if (row) row.remove();
       player.hidden = true; screen.removeAttribute("src"); current = null;
