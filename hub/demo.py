@@ -12,6 +12,9 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from common.config import Polygon
+from hub.masks import SavedMasks
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -27,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     py = sys.executable
     # The synthetic cameras never stop moving: keep the demo's clips apart and small.
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "camnet-demo"
+    mask_the_clocks(state, args.cameras)
     hub = subprocess.Popen(
         [
             py,
@@ -51,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("camnet-demo: the hub did not start; see its messages above", file=sys.stderr)
             return 1
         for i in range(args.cameras):
-            source = "synthetic:still" if i % 4 == 3 else "synthetic"
+            source = "synthetic" if _moving(i) else "synthetic:still"
             procs.append(
                 subprocess.Popen(
                     [
@@ -88,6 +92,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+# The synthetic scene burns a clock into its bottom-left corner (as real cameras do). A clock
+# changes every second: left unmasked, every demo event's motion box spans the clock and the
+# square, and a newcomer never sees what the detector really found.
+CLOCK_MASK: Polygon = ((0.0, 0.88), (0.36, 0.88), (0.36, 1.0), (0.0, 1.0))
+
+
+def mask_the_clocks(state: Path, cameras: int) -> None:
+    """Save a mask over the burned-in clock of every moving demo camera (as if drawn on its
+    page), unless that camera already has saved masks of its own."""
+    state.mkdir(mode=0o700, parents=True, exist_ok=True)
+    saved = SavedMasks(state)
+    for i in range(cameras):
+        name = f"demo-{i + 1}"
+        if _moving(i) and not saved.get(name):
+            saved.set(name, [CLOCK_MASK])
+
+
+def _moving(i: int) -> bool:
+    return i % 4 != 3
 
 
 def _wait_for(url: str, proc: subprocess.Popen[bytes], seconds: float) -> bool:

@@ -145,3 +145,22 @@ def test_file_source_ends_or_loops(tmp_path: Path) -> None:
         once.read()
     looped = FileSource(path, loop=True)
     assert len([looped.read() for _ in range(7)]) == 7
+
+
+def test_the_demo_masks_the_clock_its_synthetic_cameras_burn_in(tmp_path: Path) -> None:
+    from hub.demo import CLOCK_MASK, mask_the_clocks
+    from hub.masks import SavedMasks
+
+    source = SyntheticSource(width=640, clock=lambda: 0.0)  # the square stays put: only the clock can change
+    drawn = source.read()
+    clock = np.abs(drawn.astype(int) - source._noisy[0].astype(int)).max(axis=2) > 60
+    side = 640 // 8
+    x, y = int((640 - side) * 0.5), int((480 - side) * 0.5)
+    clock[y : y + side + 1, x : x + side + 1] = False  # the square
+    rows, cols = np.nonzero(clock)
+    assert len(rows) > 100, "the clock is drawn"
+    (x0, y0), (x1, y1) = CLOCK_MASK[0], CLOCK_MASK[2]
+    assert cols.min() >= x0 * 640 and cols.max() < x1 * 640 and rows.min() >= y0 * 480, "inside the mask"
+    mask_the_clocks(tmp_path, 4)
+    saved = SavedMasks(tmp_path)
+    assert [saved.get(f"demo-{i}") for i in range(1, 5)] == [(CLOCK_MASK,)] * 3 + [()]
