@@ -292,18 +292,6 @@ class EventIndex:
     def count(self) -> int:
         return int(self._read("SELECT count(*) FROM events")[0][0])
 
-    def oldest(self, limit: int = 100, camera: str | None = None, ended_before: float | None = None) -> list[Event]:
-        """Finished events, oldest first (retention's candidates)."""
-        where, args = ["state != ?"], [RECORDING]  # type: list[str], list[Any]
-        if camera is not None:
-            where.append("camera = ?")
-            args.append(camera)
-        if ended_before is not None:
-            where.append('"end" < ?')
-            args.append(ended_before)
-        sql = f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
-        return [Event.from_row(r) for r in self._read(sql, (*args, limit))]
-
     def cameras(self) -> list[str]:
         return [r[0] for r in self._read("SELECT DISTINCT camera FROM events")]
 
