@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import zmq
 
 from hub.events.clips import frames_of
 from tests.conftest import RawSender, jpeg, scene, wait_until
@@ -71,11 +72,16 @@ class Streamer(threading.Thread):
         self.sent = 0
 
     def run(self) -> None:
-        sender = RawSender(self.port)
+        sender = RawSender(self.port, timeout_ms=1000)
         moving = [jpeg(scene(i, True)) for i in range(40)]
         try:
             while not self.done.is_set():
-                assert sender.frame(self.name, moving[self.sent % len(moving)]) == b"OK"
+                try:
+                    assert sender.frame(self.name, moving[self.sent % len(moving)]) == b"OK"
+                except zmq.Again:  # the hub was killed: a new socket, as camnet's sender does
+                    sender.close()
+                    sender = RawSender(self.port, timeout_ms=1000)
+                    continue
                 self.sent += 1
                 time.sleep(1 / 15)
         finally:
