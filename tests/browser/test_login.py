@@ -21,7 +21,9 @@ def log_in(page, hub: Hub, user: str, password: str, path: str) -> None:  # type
     page.fill("#user", user)
     page.fill("#password", password)
     page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+    # Anchored at the host: the login page's own URL (/login?next=PATH) also ends with PATH
+    expect(page).to_have_url(re.compile("^https?://[^/]+" + re.escape(path) + "$"))
+    page.wait_for_load_state("load")
 
 
 def test_login_watch_and_logout(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
