@@ -36,7 +36,6 @@ __all__ = ["Kept", "RecordSettings", "Recorder"]
 
 log = logging.getLogger(__name__)
 _throttle = Throttle(10.0)
-MIN_ROOM = 2_000_000  # bytes: below this no clip opens, whatever the reserve says (a few frames' worth)
 
 
 class Recorder:
@@ -84,8 +83,7 @@ class Recorder:
                 self.dropped += 1
 
     def failing(self) -> dict[str, str]:
-        failing = {name: s.failing for name, s in list(self.sessions.items()) if s.failing}
-        return failing
+        return {name: s.failing for name, s in list(self.sessions.items()) if s.failing}
 
     def finish(self) -> None:
         """Stop: the record thread records what is queued, closes every event, and returns."""
@@ -165,19 +163,11 @@ class Recorder:
         session = self.sessions.get(frame.camera)
         if session is None:
             session = self.sessions[frame.camera] = Session(
-                frame.camera, self.settings, self.data_dir, self.index, self.maintenance, self._room,
+                frame.camera, self.settings, self.data_dir, self.index, self.maintenance, self.retention.shortfall,
                 self.notify, self.counters,
             )  # fmt: skip
         allowed = self.unavailable is None and self.records(frame.camera)
         session.record(frame, allowed)
-
-    def _room(self) -> str | None:
-        """None when a clip may open; otherwise why not (the maintenance worker is asked to
-        make room; the session tries again in a few seconds)."""
-        free, need = self.retention.free(), max(self.retention.reserve(), MIN_ROOM)
-        if free < need:
-            return f"disk full: {free} bytes free, {need} needed (the free-space reserve, --min-free)"
-        return None
 
     def _tick(self, now: float) -> None:
         """Close events of cameras that went silent, sync clips being written, save what a
@@ -192,7 +182,7 @@ class Recorder:
         if self.unavailable is not None and now - self._checked_at >= self.RECHECK_EVERY:
             self.check()
         for name, session in list(self.sessions.items()):
-            silent = now - session.ring[-1].mono if session.ring else 0.0
+            silent = session.silent_for(now)
             if session.event is not None and silent > self.settings.post_roll + 1.0:
                 session.close(DONE)
             elif session.event is None and silent > self.FORGET_AFTER:

@@ -64,10 +64,19 @@ class Retention:
     def free(self) -> int:
         return shutil.disk_usage(self.data_dir).free
 
+    MIN_ROOM = 2_000_000  # bytes: below this no clip opens, whatever the reserve says (a few frames' worth)
+
+    def shortfall(self) -> str | None:
+        """None when a clip may open (no deleting: a statvfs); otherwise why not."""
+        free, need = self.free(), max(self.reserve(), self.MIN_ROOM)
+        if free < need:
+            return f"disk full: {free} bytes free, {need} needed (the free-space reserve, --min-free)"
+        return None
+
     def room_for_a_clip(self) -> bool:
-        """Make room by deleting the oldest events if needed; False if the reserve still is not free."""
+        """Make room by deleting the oldest clips if needed; False if there still is no room."""
         self._by_free_space()
-        return self.free() >= self.reserve()
+        return self.shortfall() is None
 
     def sweep(self) -> None:
         self._by_age()

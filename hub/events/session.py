@@ -66,6 +66,23 @@ class Kept:
         )  # fmt: skip
 
 
+class Counters:
+    """The recorder's counters, written by the record thread only (read by /healthz, /metrics)."""
+
+    def __init__(self) -> None:
+        self.errors: collections.Counter[str] = collections.Counter()  # recording errors by kind
+        self.events_opened = 0
+        self.bytes_written = 0
+        self.gap_frames = 0
+        self.unsaved: list[Callable[[], None]] = []  # index updates a full disk refused, oldest first
+
+    def count_error(self, exc: Exception) -> str:
+        code = getattr(exc, "errno", None)
+        kind = errno.errorcode.get(code, "other") if isinstance(code, int) else type(exc).__name__
+        self.errors[kind] += 1
+        return kind
+
+
 class Hands(Protocol):
     """What a session hands to the maintenance worker (and from there to listeners)."""
 
@@ -96,7 +113,7 @@ class Session:
         self.data_dir = data_dir
         self.index = index
         self.hands = hands
-        self.room = room  # None when a clip may open, else why not
+        self.room = room  # None when a clip may open, else why not (Retention.shortfall)
         self.notify = notify
         self.counters = counters
         self.tracker = EventTracker(settings.post_roll, settings.max_event)
@@ -333,20 +350,3 @@ class Session:
         held = _throttle.ready(f"record:{self.camera}:{kind}")
         if held is not None:
             log.error("camera %r: not recording: %s (%d more not logged); live view goes on", self.camera, reason, held)
-
-
-class Counters:
-    """The recorder's counters, written by the record thread only (read by /healthz, /metrics)."""
-
-    def __init__(self) -> None:
-        self.errors: collections.Counter[str] = collections.Counter()  # recording errors by kind
-        self.events_opened = 0
-        self.bytes_written = 0
-        self.gap_frames = 0
-        self.unsaved: list[Callable[[], None]] = []  # index updates a full disk refused, oldest first
-
-    def count_error(self, exc: Exception) -> str:
-        code = getattr(exc, "errno", None)
-        kind = errno.errorcode.get(code, "other") if isinstance(code, int) else type(exc).__name__
-        self.errors[kind] += 1
-        return kind
