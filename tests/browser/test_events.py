@@ -1,5 +1,6 @@
 """The events page in a real Chromium: it lists recorded events, filters them by camera, plays
-one with a working scrubber, downloads its clip and deletes it."""
+one with a working scrubber, downloads its clip and deletes it; an event still recording plays
+but cannot be downloaded or deleted yet."""
 
 from __future__ import annotations
 
@@ -86,6 +87,13 @@ def test_grid_shows_recording_and_the_camera_page_lists_recent_events(hub_factor
         page.goto(url(hub, "/camera/garage"))
         expect(page.locator("#recent-list li a")).to_have_count(1, timeout=15_000)
         assert "recording" in page.locator("#recent-list li a").text_content()
+        page.goto(url(hub, "/events"))  # the event still records: it replays, but waits to be kept or deleted
+        page.click("li.event")
+        expect(page.locator("#busy")).to_be_visible()
+        expect(page.locator("#delete")).to_be_disabled()
+        assert page.locator("#download").get_attribute("aria-disabled") == "true"
+        assert page.locator("#download").get_attribute("href") is None
+        assert "/play?t=0.00" in page.locator("#screen").get_attribute("src")
         assert page.errors == []
     finally:
         feeder.close()
