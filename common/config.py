@@ -494,6 +494,18 @@ class HubConfig:
         "encryption; only keys allowed with `camnet-hub sender allow CAMERA KEY`, each under its own camera name)",
         choices=("none", "curve"),
     )
+    allowed_hosts: tuple[str, ...] = setting(
+        (),
+        "another name people reach the hub by (repeat the flag for several): the hub answers only its own "
+        "names and addresses, the bind address and the host of public_url (against DNS rebinding)",
+        pattern=r"[A-Za-z0-9._:\[\]-]+",
+    )
+    trusted_proxy: tuple[str, ...] = setting(
+        (),
+        "address of a reverse proxy in front of the hub (repeat for several): its X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (the real client for the login throttle; Secure cookies behind TLS)",
+        pattern=r"[0-9A-Fa-f.:]+",
+    )
     tls_cert: str = setting("", "PEM certificate (chain) file: serve HTTPS instead of HTTP (with tls_key)")
     tls_key: str = setting("", "PEM private key file of tls_cert")
     detector: str = setting(

@@ -88,7 +88,7 @@ class Hub:
         self.renderer = Renderer()
         self.montage = Montage(self.cameras, config.montage_fps, self.stopping)
         self.pool = WorkerPool(config.workers or os.cpu_count() or 2, self.stopping)
-        self.access = Access(self.data_dir, config.auth, config.ip)
+        self.access = Access(self.data_dir, config.auth, config.ip, config.public_url, config.allowed_hosts)
         self.guard = self._sender_guard()
         self.receiver = Receiver(
             f"tcp://{_zmq_host(config.ip)}:{config.zmq_port}",

@@ -1,9 +1,9 @@
 """Web users (argon2id password hashes, roles), tokens for players, and the login throttle.
 
 Passwords are hashed with argon2-cffi's defaults (argon2id, 64 MiB, 3 passes: above OWASP's
-minimum). A check costs about 0.1 s and 64 MiB, so at most ``VERIFY_AT_ONCE`` run at a time:
-a burst of guesses waits in line instead of taking the hub's memory. An unknown user is
-checked against a dummy hash, so its answer takes as long as a wrong password's.
+minimum). A check costs about 0.1 s and 64 MiB: how many run at once, and who may start one,
+is ``hub/security/logins.py``'s business. An unknown user is checked against a dummy hash
+made at start, so its answer takes as long as a wrong password's.
 
 Tokens are 256 random bits: a SHA-256 digest is enough to store them (nothing to brute-force),
 and a lookup by digest costs microseconds on every MJPEG request.
@@ -16,8 +16,6 @@ import re
 import secrets
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import argon2
@@ -26,7 +24,6 @@ from hub.security.db import ROLES, AuthDB
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MIN_PASSWORD = 8
-VERIFY_AT_ONCE = 2
 TOKEN_PREFIX = "camnet_"
 
 
@@ -69,8 +66,8 @@ class Users:
     def __init__(self, db: AuthDB) -> None:
         self.db = db
         self._hasher = argon2.PasswordHasher()
-        self._verifying = threading.BoundedSemaphore(VERIFY_AT_ONCE)
-        self._dummy: str | None = None  # hashed on first need: a wrong name costs a real check
+        self._dummy: str | None = None  # a wrong name costs a real check against it
+        self._dummy_lock = threading.Lock()  # a burst of unknown names makes it once
 
     def any(self) -> bool:
         return bool(self.db.rows("SELECT EXISTS (SELECT 1 FROM users)")[0][0])
@@ -110,11 +107,10 @@ class Users:
         """The user's role if ``password`` is theirs, else None (in the same time either way)."""
         rows = self.db.rows("SELECT hash FROM users WHERE name=?", (name,)) if NAME.fullmatch(name) else []
         stored = rows[0]["hash"] if rows else self._dummy_hash()
-        with self._verifying:
-            try:
-                self._hasher.verify(stored, password)
-            except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
-                return None
+        try:
+            self._hasher.verify(stored, password)
+        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+            return None
         if not rows:
             return None
         if self._hasher.check_needs_rehash(stored):  # argon2-cffi raised its defaults
@@ -126,10 +122,15 @@ class Users:
             raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
         return self._hasher.hash(password)
 
+    def prepare(self) -> None:
+        """Make the dummy hash now (at start), not in the first burst of unknown names."""
+        self._dummy_hash()
+
     def _dummy_hash(self) -> str:
-        if self._dummy is None:
-            self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
-        return self._dummy
+        with self._dummy_lock:
+            if self._dummy is None:
+                self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+            return self._dummy
 
 
 class Tokens:
@@ -164,46 +165,3 @@ class Tokens:
             return None
         rows = self.db.rows("SELECT label, role FROM tokens WHERE digest=?", (digest(token),))
         return Principal(rows[0]["label"], rows[0]["role"], "token") if rows else None
-
-
-class LoginThrottle:
-    """Failed logins per account, with growing delays: changing IP address does not help.
-
-    The first ``FREE`` failures in a row cost nothing; each one after locks the account for
-    twice as long as the last, up to ``LONGEST`` seconds. A success clears the count. Unknown
-    names are counted like real ones, so the answers say nothing about which names exist.
-    """
-
-    FREE = 3
-    LONGEST = 900.0
-    ACCOUNTS = 10_000  # names remembered at most (an attacker can invent names forever)
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()  # name: (count, locked until)
-        self.failed_total = 0  # wrong passwords, for /metrics
-        self.throttled_total = 0  # tries refused while an account waits
-
-    def wait(self, name: str) -> float:
-        """Seconds before ``name`` may try again (0: now)."""
-        with self._lock:
-            _, until = self._failures.get(name.casefold(), (0, 0.0))
-            left = max(0.0, until - self._clock())
-            self.throttled_total += left > 0
-        return left
-
-    def failed(self, name: str) -> None:
-        key = name.casefold()
-        with self._lock:
-            self.failed_total += 1
-            count, _ = self._failures.pop(key, (0, 0.0))
-            count += 1
-            delay = min(self.LONGEST, 2.0 ** (count - self.FREE - 1)) if count > self.FREE else 0.0
-            self._failures[key] = (count, self._clock() + delay)
-            while len(self._failures) > self.ACCOUNTS:
-                self._failures.popitem(last=False)
-
-    def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(name.casefold(), None)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 
+from hub.security.hosts import TrustedProxy
 from hub.web import auth, events, masks
 from hub.web.metrics import registry_for
 from hub.web.streams import Streams
@@ -35,6 +36,7 @@ def create_app(hub: Hub) -> Flask:
     app.register_blueprint(masks.bp)
     app.register_blueprint(events.bp)
     app.extensions["camnet.replays"] = threading.BoundedSemaphore(events.MAX_REPLAYS)
+    app.wsgi_app = TrustedProxy(app.wsgi_app, hub.config.trusted_proxy)  # type: ignore[method-assign]
 
     @app.after_request
     def secure(response: Response) -> Response:

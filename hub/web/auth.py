@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import time
 import urllib.parse
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect, render_template, request
 
-from hub.security.access import LOOPBACK, OPEN, Access, is_loopback
+from hub.security.access import LOOPBACK, OPEN, Access
+from hub.security.hosts import FORWARDING, host_name, is_loopback
+from hub.security.logins import Busy
 from hub.security.sessions import COOKIE, LIFETIME
 from hub.security.users import TOKEN_PREFIX, Principal
 from hub.web.answers import error
 
+log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 PUBLIC = frozenset({"static", "auth.login_page", "auth.login", "auth.logout", "camnet.healthz"})
 PAGES = frozenset({"camnet.index", "camnet.camera_page", "events.events_page"})  # anonymous: to /login
@@ -62,22 +66,29 @@ def _access() -> Access:
 
 def _guard() -> Any:
     access = _access()
-    refused = _cross_site()
+    if not access.hosts.allows(request.host):
+        return error(
+            403,
+            f"this hub answers only requests addressed to its own names and addresses, not {request.host!r} "
+            "(DNS rebinding); if that is a name of this hub, start it with --allowed-hosts "
+            f"{host_name(request.host) or 'NAME'}",
+        )
+    refused = _cross_site(access)
     if refused is not None:
         return refused
     if not access.required():
-        if access.mode == LOOPBACK and not is_loopback(_host_name(request.host)):
-            return error(
-                403,
-                f"this hub has no users, so it answers only requests addressed to localhost, not {request.host!r} "
-                "(DNS rebinding). Add a user (camnet-hub user add NAME --role admin) to open it to the network",
-            )
+        if access.mode == LOOPBACK:
+            refused = _open_loopback_only()
+            if refused is not None:
+                return refused
         g.principal = OPEN
         return None
     try:
         g.principal = _identify(access)
     except Throttled as exc:
         return _throttled(exc.seconds)
+    except Busy as exc:
+        return _busy(exc)
     endpoint = request.endpoint or ""
     if g.principal is None:
         if endpoint in PUBLIC:
@@ -92,6 +103,25 @@ def _guard() -> Any:
         return response
     if request.method not in SAFE and endpoint not in VIEWER_MAY_POST and not g.principal.admin:
         return error(403, f"{g.principal.name!r} is a viewer: only an admin may change or delete things")
+    return None
+
+
+def _open_loopback_only() -> Response | None:
+    """With no users the hub is open on loopback: only to this machine, never through a proxy."""
+    if not is_loopback(host_name(request.host)):
+        return error(
+            403,
+            f"this hub has no users, so it answers only requests addressed to localhost, not {request.host!r} "
+            "(DNS rebinding). Add a user (camnet-hub user add NAME --role admin) to open it to the network",
+        )
+    forwarded = [name for name in FORWARDING if name in request.headers]
+    if forwarded:
+        return error(
+            403,
+            f"this hub has no users and is open on loopback only, but this request came through a proxy or "
+            f"tunnel ({', '.join(forwarded)}), which would publish it: add a user "
+            "(camnet-hub user add NAME --role admin) before putting a proxy in front",
+        )
     return None
 
 
@@ -113,9 +143,8 @@ def _identify(access: Access) -> Principal | None:
         except (binascii.Error, UnicodeDecodeError):
             return None
         if not password.startswith(TOKEN_PREFIX):
-            found = _password(access, user, password)
+            found, stored = _basic(access, user, password)
             if found is not None:
-                stored = access.users.hash_of(user)
                 g.recheck = lambda: access.users.hash_of(user) == stored  # a new password ends it
             return found
         token = password  # any user name: players put the token in the password
@@ -125,16 +154,43 @@ def _identify(access: Access) -> Principal | None:
     return None
 
 
+def _basic(access: Access, user: str, password: str) -> tuple[Principal | None, str | None]:
+    """A user's password in HTTP Basic: checked once, then remembered for a few minutes as long
+    as the password stays the same; returns who it is and the hash it was checked against."""
+    remembered = access.verified.find(user, password)
+    if remembered is not None:
+        if access.users.hash_of(user) == remembered.stored and access.throttle.wait(user, _client()) <= 0:
+            return Principal(remembered.user, remembered.role, "user"), remembered.stored
+        access.verified.forget(user, password)
+    stored = access.users.hash_of(user)
+    found = _password(access, user, password)
+    if found is not None and stored is not None:
+        access.verified.keep(user, password, found.role, stored)
+    return found, stored
+
+
+def _client() -> str:
+    """The client's address (the real one behind a --trusted-proxy)."""
+    return request.remote_addr or "unknown"
+
+
 def _password(access: Access, user: str, password: str) -> Principal | None:
-    """Check a user's password, through the per-account throttle (form and Basic alike)."""
-    wait = access.throttle.wait(user)
+    """Check a user's password, through the throttle and the checker's slots (form and Basic
+    alike): a wait or a full checker is an answer at once, never a queue on a web thread."""
+    client = _client()
+    wait = access.throttle.wait(user, client)
     if wait > 0:
         raise Throttled(wait)
-    role = access.users.verify(user, password)
+    if access.throttle.full():
+        raise Busy("too many failing logins are being tracked; try again in a minute", 503)
+    with access.checks.slot(client):
+        role = access.users.verify(user, password)
     if role is None:
-        access.throttle.failed(user)
+        access.throttle.failed(user, client)
+        log.info("login failed for %r from %s", user[:64], client)
         return None
-    access.throttle.succeeded(user)
+    access.throttle.succeeded(user, client)
+    log.info("%r logged in from %s", user, client)
     return Principal(user, role, "user")
 
 
@@ -179,18 +235,24 @@ class Revocable:
 
 
 def _throttled(seconds: float) -> Response:
-    response = error(429, f"too many failed logins for this account; try again in {seconds:.0f} s")
+    response = error(429, f"too many failed logins for this account from here; try again in {seconds:.0f} s")
     response.headers["Retry-After"] = str(max(1, round(seconds + 0.5)))
     return response
 
 
-def _cross_site() -> Response | None:
+def _busy(exc: Busy) -> Response:
+    response = error(exc.status, exc.reason)
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def _cross_site(access: Access) -> Response | None:
     """Refuse a state-changing request from another site, or without a JSON body."""
     if request.method in SAFE:
         return None
     origin = request.headers.get("Origin")
     if origin is not None:
-        if urllib.parse.urlsplit(origin).netloc.lower() != request.host.lower():
+        if not access.hosts.same_origin(origin, request.host, request.scheme):
             return error(403, f"cross-site request refused: it comes from {origin!r}, not this hub's page")
     elif request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
         return error(403, "cross-site request refused: it does not come from this hub's page")
@@ -198,13 +260,6 @@ def _cross_site() -> Response | None:
     if (request.method != "DELETE" or has_body) and request.mimetype != "application/json":
         return error(415, "send a JSON body (Content-Type: application/json) with every change")
     return None
-
-
-def _host_name(host: str) -> str:
-    """The host of a Host header, without its port ('[::1]:8000' -> '::1')."""
-    if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 @bp.get("/login")
@@ -226,6 +281,8 @@ def login() -> Response:
         found = _password(access, user, password)
     except Throttled as exc:
         return _throttled(exc.seconds)
+    except Busy as exc:
+        return _busy(exc)
     if found is None:
         return error(401, "wrong user name or password")
     response = jsonify({"user": found.name, "role": found.role})

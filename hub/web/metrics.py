@@ -117,6 +117,11 @@ class HubCollector:
         yield CounterMetricFamily(
             "camnet_logins_throttled", "Login tries refused while their account waits", value=throttle.throttled_total
         )
+        yield CounterMetricFamily(
+            "camnet_login_checks_refused",
+            "Password checks refused at once because the checker (or this client's share) was busy",
+            value=self.hub.access.checks.refused_total,
+        )
         authenticator = self.hub.guard.authenticator if self.hub.guard else None
         yield CounterMetricFamily(
             "camnet_sender_keys_refused",
