@@ -21,12 +21,14 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
+from client.reach import hub_address, why_silent
 from client.sender import Curve, Sender
-from client.sources import EndOfSource, Source, SourceError, open_source
+from client.sources import EndOfSource, Source, SourceError, SourceMissing, kind_of, open_source
 from common import __version__, config, protocol
 from common.config import ConfigError, SenderConfig
 from common.curve import KeyFileError, check_public_key, load_or_create
 from common.rate import RateMeter
+from common.redact import redact
 from common.systemd import Notifier
 
 log = logging.getLogger("camnet.sender")
@@ -255,6 +257,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             complete="--show-key" not in argv,  # needs no hub nor source
         )
         cfg = dataclasses.replace(cfg, name=cfg.name or socket.gethostname())
+        if cfg.server_ip is not None:
+            given = args.server_port is not None or "CAMNET_SERVER_PORT" in os.environ
+            host, port = hub_address(cfg.server_ip, cfg.server_port, given)
+            cfg = dataclasses.replace(cfg, server_ip=host, server_port=port)
         if args.show_key:
             _curve(cfg, show=True)
             return 0
@@ -269,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"camnet-sender: {exc}", file=sys.stderr)
         return 2
     if args.check_config:
-        print(config.describe(cfg))
+        print(redact(config.describe(cfg)))
         return 0
     logging.basicConfig(
         level=cfg.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -284,14 +290,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return open_source(cfg.source, cfg.width, cfg.fps, cfg.loop)
 
     try:
-        source = reopen()
-    except SourceError as exc:
+        source: Source = reopen()
+    except SourceMissing as exc:  # a typo: retrying cannot help
         print(f"camnet-sender: {exc}", file=sys.stderr)
         return 1
+    except SourceError as exc:  # a camera that is down now may come back: tell the hub, retry
+        source = Unavailable(kind_of(cfg.source), str(exc))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    sender = Sender(f"tcp://{cfg.server_ip}:{cfg.server_port}", cfg.timeout, curve=curve, name=cfg.name)
+    sender = Sender(
+        f"tcp://{_zmq_host(cfg.server_ip)}:{cfg.server_port}",
+        cfg.timeout,
+        curve=curve,
+        name=cfg.name,
+        explain=lambda: why_silent(cfg.server_ip, cfg.server_port),
+    )
     log.info(
         "sending %s as %r to %s:%d at up to %.0f fps%s",
         source.kind,
@@ -308,6 +322,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         systemd.stopping()
         sender.close()
+
+
+class Unavailable:
+    """The camera that could not be opened at start: its first read fails with the reason, so
+    the sender reports ``camera-error`` to the hub and retries, as when a camera goes away later."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        self.kind, self.reason = kind, reason
+
+    def read(self) -> np.ndarray:
+        raise SourceError(self.reason)
+
+    def close(self) -> None:
+        pass
+
+
+def _zmq_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 if __name__ == "__main__":

@@ -50,8 +50,10 @@ class Sender:
         clock: Callable[[], float] = time.monotonic,
         curve: Curve | None = None,
         name: str = "NAME",
+        explain: Callable[[], str] | None = None,
     ) -> None:
         self.address = address
+        self._explain = explain  # why the hub is silent (client/reach.py), asked once per outage
         self.curve = curve
         self.name = name  # the camera's, for the hint a refused key gets
         self.timeout_ms = max(1, int(timeout * 1000))
@@ -152,8 +154,12 @@ class Sender:
         if self.down_since is None:
             self.down_since = self._clock()
             if problem is None:
+                why = self._explain() if self._explain is not None else ""
                 log.warning(
-                    "hub %s did not answer within %d ms; reconnecting until it does", self.address, self.timeout_ms
+                    "hub %s did not answer within %d ms%s; reconnecting until it does",
+                    self.address,
+                    self.timeout_ms,
+                    f": {why}" if why else "",
                 )
         self.reconnects += 1
         self.failures += 1

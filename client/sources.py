@@ -17,11 +17,18 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from common.redact import redact
+
 log = logging.getLogger(__name__)
 
 
 class SourceError(RuntimeError):
     """The camera cannot give frames (unplugged, stream dropped, no such device)."""
+
+
+class SourceMissing(SourceError):
+    """``--source`` names nothing that could ever give frames (a typo, a file that is not
+    there): retrying cannot help, so the sender stops and says what to fix."""
 
 
 class EndOfSource(Exception):
@@ -36,19 +43,43 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-def open_source(spec: str, width: int, fps: float, loop: bool) -> Source:
-    """Open the source named by ``--source``; SourceError says why it cannot be opened."""
+URL_SCHEMES = ("rtsp", "rtsps", "http", "https", "rtmp", "udp", "tcp")
+
+
+def kind_of(spec: str) -> str:
+    """What kind of source ``--source`` names: synthetic, picamera, usb, url or file."""
     if spec == "synthetic" or spec.startswith("synthetic:"):
-        return SyntheticSource(width or 640, moving=spec != "synthetic:still")
+        return "synthetic"
     if spec == "picamera":
-        return PiCameraSource(width, fps)
+        return "picamera"
     if spec.isdigit() or spec.startswith("/dev/video"):
+        return "usb"
+    return "url" if spec.split("://", 1)[0] in URL_SCHEMES else "file"
+
+
+def open_source(spec: str, width: int, fps: float, loop: bool) -> Source:
+    """Open the source named by ``--source``; SourceError says why it cannot be opened
+    (SourceMissing: it never could)."""
+    kind = kind_of(spec)
+    if kind == "synthetic":
+        return SyntheticSource(width or 640, moving=spec != "synthetic:still")
+    if kind == "picamera":
+        return PiCameraSource(width, fps)
+    if kind == "usb":
         return LiveSource(int(spec) if spec.isdigit() else spec, "usb")
-    if spec.split("://", 1)[0] in ("rtsp", "rtsps", "http", "https", "rtmp", "udp", "tcp"):
+    if kind == "url":
         return LiveSource(spec, "url")
     if os.path.isfile(spec):
         return FileSource(spec, loop)
-    raise SourceError(
+    if "://" in spec:
+        raise SourceMissing(
+            f"unknown kind of URL {redact(spec)!r}: use rtsp://, rtsps://, http://, https:// or rtmp://"
+        )
+    if os.path.exists(spec):
+        raise SourceMissing(f"source {spec!r} is not a video file, a /dev/videoN device or a camera index")
+    if os.sep in spec or os.path.splitext(spec)[1]:
+        raise SourceMissing(f"video file {spec!r} not found: check the path (relative paths start from {os.getcwd()})")
+    raise SourceMissing(
         f"unknown source {spec!r}: use picamera, a device index or /dev/videoN, "
         "a video file that exists, an rtsp:// or http:// URL, or synthetic"
     )
@@ -109,7 +140,7 @@ class FileSource:
         self.path, self.loop = path, loop
         self.cap = cv2.VideoCapture(path)
         if not self.cap.isOpened():
-            raise SourceError(f"cannot open video file {path!r}: OpenCV cannot decode it")
+            raise SourceMissing(f"cannot open video file {path!r}: OpenCV cannot decode it")
 
     def read(self) -> np.ndarray:
         ok, frame = self.cap.read()
@@ -141,6 +172,7 @@ class LiveSource:
     def __init__(self, target: int | str, kind: str) -> None:
         self.kind = kind
         self.target = target
+        self.shown = redact(str(target)) if isinstance(target, str) else target  # for texts: no password
         self._cond = threading.Condition()
         self._opened: bool | None = None  # None while opening
         self._frame: np.ndarray | None = None
@@ -159,7 +191,7 @@ class LiveSource:
             raise SourceError(
                 self._failed
                 if opened is False and self._failed
-                else f"cannot open {kind} source {target!r}: it did not answer within {self.TIMEOUT + 2:.0f} s"
+                else f"cannot open {kind} source {self.shown!r}: it did not answer within {self.TIMEOUT + 2:.0f} s"
             )
 
     def _open(self) -> cv2.VideoCapture:
@@ -177,22 +209,25 @@ class LiveSource:
                 self._opened = cap.isOpened()
                 if not self._opened:
                     self._failed = (
-                        f"cannot open {self.kind} source {self.target!r}: no such camera, no permission "
-                        "(is the user in the 'video' group?) or the stream is unreachable"
+                        f"cannot open network camera {self.shown!r}: it is down or unreachable, refused the "
+                        "user name and password, or the stream path is wrong"
+                        if self.kind == "url"
+                        else f"cannot open camera {self.shown!r}: no such camera, or no permission "
+                        "(is the user in the 'video' group?)"
                     )
                 self._cond.notify_all()
             while self._running and self._opened:
                 ok, frame = cap.read()
                 with self._cond:
                     if not ok:
-                        self._failed = f"{self.kind} source {self.target!r} stopped giving frames"
+                        self._failed = f"{self.kind} source {self.shown!r} stopped giving frames"
                         return
                     self._frame, self._fresh = frame, True
                     self._cond.notify_all()
         except Exception as exc:  # an OpenCV error must reach read(), not end the thread unseen
-            log.error("reading %s source %r failed: %r", self.kind, self.target, exc)
+            log.error("reading %s source %r failed: %s", self.kind, self.shown, redact(repr(exc)))
             with self._cond:
-                self._failed = f"{self.kind} source {self.target!r} failed: {exc!r}"
+                self._failed = f"{self.kind} source {self.shown!r} failed: {redact(repr(exc))}"
                 self._opened = bool(self._opened)
                 self._cond.notify_all()
         finally:
@@ -201,7 +236,7 @@ class LiveSource:
             with self._cond:
                 self._running = False
                 if self._failed is None:
-                    self._failed = f"{self.kind} source {self.target!r} was closed"
+                    self._failed = f"{self.kind} source {self.shown!r} was closed"
                 self._cond.notify_all()
 
     def read(self) -> np.ndarray:
@@ -212,7 +247,7 @@ class LiveSource:
                 return self._frame
             if self._failed:
                 raise SourceError(self._failed)
-            raise SourceError(f"{self.kind} source {self.target!r} gave no frame for {self.STALL:.0f} s")
+            raise SourceError(f"{self.kind} source {self.shown!r} gave no frame for {self.STALL:.0f} s")
 
     def close(self) -> None:
         """Ask the grab thread to stop; it releases the capture once its read returns."""

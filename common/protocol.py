@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from common.redact import redact
+
 REPLY_OK = b"OK"
 NAME_MAX = 64
 CAMERA_OK = "ok"
@@ -69,7 +71,7 @@ class Message:
     def camera_error(self) -> str | None:
         """The sender's description of a failing camera, or None when the camera works."""
         if self.info.get("status") == CAMERA_ERROR:
-            return str(self.info.get("error") or "camera error")
+            return redact(str(self.info.get("error") or "camera error"))  # an older sender's text may hold one
         return None
 
 

@@ -56,10 +56,12 @@ install_config() {  # install_config TARGET hub|sender [key=value ...]: keeps an
   # The file is the annotated example with the values set, written by camnet's own settings
   # code: every value is converted, range-checked and escaped as TOML (a camera URL with & or
   # \ stays intact), and a bad one stops the install with a message naming the setting.
+  # It may hold camera, MQTT and webhook passwords: readable by root and the camnet group only.
   local target=$1 program=$2
   shift 2
   if [ -f "$target" ]; then
     echo "= keeping existing $target"
+    protect_config "$target"
     return
   fi
   run mkdir -p "$(dirname "$target")"
@@ -67,8 +69,17 @@ install_config() {  # install_config TARGET hub|sender [key=value ...]: keeps an
   if [ "$DRY_RUN" -eq 0 ]; then
     local text
     text=$(PYTHONPATH="$REPO" python3 -m common.config "$program" "$@") || exit 2
-    printf '%s\n' "$text" >"$target"
-    chmod 644 "$target"
+    (umask 077 && printf '%s\n' "$text" >"$target")
+  fi
+  protect_config "$target"
+}
+
+protect_config() {  # protect_config FILE: mode 0640, owner root, group camnet (the services' user)
+  run chmod 640 "$1"
+  if getent group camnet >/dev/null 2>&1; then
+    run chown root:camnet "$1"
+  else
+    echo "= no group camnet here: $1 stays readable by its owner only"
   fi
 }
 

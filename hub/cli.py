@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from common import config
 from common.config import ConfigError, HubConfig
+from common.redact import redact
 from common.systemd import Notifier
 
 
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     cfg = dataclasses.replace(cfg, data_dir=str(config.data_dir(cfg, os.environ)))
     if args.check_config:
-        print(config.describe(cfg))
+        print(redact(config.describe(cfg)))
         return 0
     logging.basicConfig(
         level=cfg.log_level.upper(),

@@ -17,6 +17,7 @@ from typing import Any
 from common.frames import Frame
 from common.protocol import ProtocolError
 from common.rate import RateMeter
+from common.redact import redact
 
 log = logging.getLogger(__name__)
 ONLINE, OFFLINE, CAMERA_ERROR = "online", "offline", "camera-error"
@@ -106,7 +107,7 @@ class Camera:
         self.last_seen_wall = time.time()
         self.camera_error = camera_error
         if info:
-            self.info = info
+            self.info = {**info, "error": redact(str(info["error"]))} if "error" in info else info
 
     def publish(self, frame: Frame) -> None:
         """Make ``frame`` the latest and wake every viewer waiting for it."""

@@ -7,6 +7,7 @@ never the hub, never another URL.
 
 from __future__ import annotations
 
+import base64
 import collections
 import json
 import logging
@@ -33,13 +34,24 @@ class Webhook:
     BACKOFF = (1.0, 2.0, 4.0)  # seconds before each retry
 
     def __init__(self, url: str, events: EventIndex, stop: threading.Event, base_url: str = "") -> None:
-        self.url, self.events, self.stop, self.base_url = url, events, stop, base_url
+        self.events, self.stop, self.base_url = events, stop, base_url
         parts = urllib.parse.urlsplit(url)
         self.shown = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"  # no secrets
+        # urllib ignores user:pass@ in a URL: send them as a Basic header, and the URL without them
+        self.url = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+        self._authorization = (
+            "Basic "
+            + base64.b64encode(
+                f"{urllib.parse.unquote(parts.username or '')}:{urllib.parse.unquote(parts.password or '')}".encode()
+            ).decode()
+            if parts.username is not None
+            else None
+        )
         self.sent = 0
         self.failed = 0
         self.dropped = 0
         self.last_error: str | None = None
+        # the record thread appends, this hook's thread pops: deque's append/popleft are thread-safe
         self._queue: collections.deque[tuple[str, int]] = collections.deque()
         self._wake = threading.Event()
 
@@ -107,5 +119,7 @@ class Webhook:
             method="POST",
             headers={"Content-Type": "application/json", "User-Agent": f"camnet/{__version__}"},
         )
+        if self._authorization is not None:
+            request.add_header("Authorization", self._authorization)
         with urllib.request.urlopen(request, timeout=self.TIMEOUT) as response:
             response.read(65536)

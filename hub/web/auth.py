@@ -50,6 +50,7 @@ def install(app: Flask, access: Access) -> None:
     app.register_blueprint(bp)
     app.before_request(_guard)
     app.after_request(_end_when_revoked)
+    app.after_request(_private)
 
     @app.context_processor
     def who() -> dict[str, Any]:
@@ -94,7 +95,7 @@ def _guard() -> Any:
         if endpoint in PUBLIC:
             return None
         if endpoint in PAGES and request.method in SAFE:
-            return redirect("/login?" + urllib.parse.urlencode({"next": request.full_path.rstrip("?")}))
+            return redirect("/login?" + urllib.parse.urlencode({"next": _without_token()}))
         response = error(401, "log in: send a token (Bearer, ?token= or as the Basic password) or a user's password")
         if request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate":
             # Players and an address bar get the challenge they retry on; a page's own fetch()
@@ -136,7 +137,10 @@ def _identify(access: Access) -> Principal | None:
             return found
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    token = value.strip() if scheme.lower() == "bearer" else request.args.get("token")
+    # ?token= is for players and <img> (media and API routes), never a page's address bar
+    token = value.strip() if scheme.lower() == "bearer" else None
+    if token is None and request.endpoint not in PAGES:
+        token = request.args.get("token")
     if scheme.lower() == "basic" and not token:
         try:
             user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
@@ -192,6 +196,23 @@ def _password(access: Access, user: str, password: str) -> Principal | None:
     access.throttle.succeeded(user, client)
     log.info("%r logged in from %s", user, client)
     return Principal(user, role, "user")
+
+
+def _without_token() -> str:
+    """This request's path and query, without any ``token`` (a page never takes one)."""
+    query = urllib.parse.urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "token"])
+    return request.path + (f"?{query}" if query else "")
+
+
+def _private(response: Response) -> Response:
+    """What the hub answers depends on who asks: no shared cache may keep it for someone else.
+    Static files (the same for everyone) stay cacheable."""
+    if request.endpoint != "static":
+        response.cache_control.public = False
+        if not response.cache_control.no_store:
+            response.cache_control.private = True
+        response.vary.update(("Cookie", "Authorization"))
+    return response
 
 
 STREAMS = frozenset({"multipart/x-mixed-replace", "application/octet-stream"})

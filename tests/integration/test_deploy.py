@@ -129,9 +129,12 @@ def test_install_config_writes_hostile_values_intact_and_keeps_an_existing_one(t
     subprocess.run(args, check=True, capture_output=True, timeout=30)
     cfg, _ = config.load(SenderConfig, ["--config", str(target)], {}, "camnet-sender", "")
     assert (cfg.server_ip, cfg.source, cfg.name, cfg.fps) == ("hub.local", HOSTILE_URL, 'front "door" \\ & |', 15.0)
+    assert target.stat().st_mode & 0o777 == 0o640, "it holds the camera's password: not world-readable"
     target.write_text('server_ip = "mine"\nsource = "0"\n')
+    target.chmod(0o644)
     again = subprocess.run(args, capture_output=True, text=True, timeout=30)
     assert "keeping existing" in again.stdout and target.read_text().startswith('server_ip = "mine"')
+    assert target.stat().st_mode & 0o777 == 0o640, "an existing world-readable file is closed too"
     bad = subprocess.run(
         ["bash", "-c", f'. "{DEPLOY / "lib.sh"}"; install_config "$1" sender fps=500', "-", str(tmp_path / "x.toml")],
         capture_output=True,

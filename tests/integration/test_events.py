@@ -224,3 +224,18 @@ def test_a_delete_while_the_recorder_is_busy_answers_503_never_a_late_500(hub_fa
     with urllib.request.urlopen(request, timeout=5) as resp:
         assert resp.status == 202
     wait_until(lambda: events(hub) == [], timeout=5)
+
+
+def test_event_media_and_live_answers_are_never_kept_by_a_shared_cache(hub_factory: Callable[..., Hub]) -> None:
+    hub = hub_factory(pre_roll=1.0, post_roll=1.0)
+    record_one_event(hub)
+    [event] = events(hub)
+    paths = [f"/events/{event['id']}/{name}" for name in ("snapshot.jpg", "thumb.jpg", "frame.jpg?t=0.5", "clip.mkv")]
+    for path in (*paths, "/snapshot/garage", "/api/cameras", "/", "/api/events"):
+        status, _, headers = get(hub, path)
+        control = headers.get("Cache-Control", "")
+        assert status == 200 and "public" not in control, (path, control)
+        assert "private" in control or "no-store" in control, (path, control)
+        assert {"cookie", "authorization"} <= {v.strip().lower() for v in headers.get("Vary", "").split(",")}, path
+    _, _, static = get(hub, "/static/app.css")
+    assert "private" not in static.get("Cache-Control", ""), "static files are the same for everyone"

@@ -3,6 +3,7 @@ here on a free loopback port) and real webhook receivers."""
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import shutil
@@ -317,15 +318,21 @@ def test_kill_9_leaves_a_retained_offline(broker: Broker, listen, tmp_path: Path
 class Receiver(http.server.ThreadingHTTPServer):
     """A webhook endpoint: keeps each JSON body, or (``hang``) never answers."""
 
-    def __init__(self, hang: bool = False) -> None:
+    def __init__(self, hang: bool = False, authorization: str | None = None) -> None:
         self.bodies: list[dict] = []
         self.hang = threading.Event() if hang else None
+        self.refused = 0
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 if outer.hang is not None:
                     outer.hang.wait(30)
+                    return
+                if authorization is not None and self.headers.get("Authorization") != authorization:
+                    outer.refused += 1
+                    self.send_response(401)
+                    self.end_headers()
                     return
                 length = int(self.headers["Content-Length"])
                 outer.bodies.append(json.loads(self.rfile.read(length)))
@@ -375,6 +382,25 @@ def test_webhooks_get_each_event_and_a_hanging_one_costs_nothing(hub_factory: Ca
     finally:
         good.close()
         hanging.close()
+
+
+def test_a_webhook_url_with_credentials_sends_them_as_basic(hub_factory: Callable[..., Hub]) -> None:
+    expected = "Basic " + base64.b64encode(b"hook:p@ss word").decode()
+    guarded = Receiver(authorization=expected)
+    try:
+        port = guarded.server_address[1]
+        hub = hub_factory(webhook=(f"http://hook:p%40ss%20word@127.0.0.1:{port}/hook",), pre_roll=0.5, post_roll=0.6)
+        sender = RawSender(hub.config.zmq_port)
+        try:
+            feed(sender, "gate", STILL * 2 + MOVING + STILL * 4, fps=20)
+        finally:
+            sender.close()
+        wait_until(lambda: [b["type"] for b in guarded.bodies] == ["new", "end"], timeout=15)
+        assert guarded.refused == 0
+        state = hub.webhooks[0].state()
+        assert "p@ss" not in json.dumps(state) and "hook:" not in state["url"]
+    finally:
+        guarded.close()
 
 
 def test_hung_webhooks_never_push_the_stop_past_its_deadline(hub_factory: Callable[..., Hub]) -> None:

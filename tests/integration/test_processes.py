@@ -83,7 +83,13 @@ def test_hub_and_senders_run_and_stop_cleanly_on_sigterm() -> None:
     "args, code, message",
     [
         (["--server-ip", "127.0.0.1", "--source", "webcam"], 1, "unknown source 'webcam'"),
-        (["--server-ip", "127.0.0.1", "--source", "/dev/video99"], 1, "cannot open usb source"),
+        (
+            ["--server-ip", "127.0.0.1", "--source", "/tmp/no-such-clip.mp4"],
+            1,
+            "video file '/tmp/no-such-clip.mp4' not found",
+        ),
+        (["--server-ip", "127.0.0.1:5555", "--server-port", "6000", "--source", "synthetic"], 2, "names port 5555"),
+        (["--server-ip", "hub.local:http", "--source", "synthetic"], 2, "'http' is not a port"),
         (["--server-ip", "127.0.0.1", "--source", "synthetic", "--name", "a/b"], 2, "--name: camera name"),
         (["--source", "synthetic"], 2, "server_ip is required"),
         (["--server-ip", "h", "--source", "synthetic", "--fps", "0"], 2, "fps must be between"),

@@ -470,3 +470,12 @@ def test_a_trusted_proxy_names_the_client_and_the_scheme(hub_factory: Callable[.
     untrusted.access.users.add(*ADMIN, role="admin")
     plain = call(untrusted, "POST", "/login", behind_tls, body)
     assert plain.status == 200 and "secure" not in plain.headers["Set-Cookie"].lower(), "no proxy trusted: ignored"
+
+
+def test_a_page_never_takes_a_token_and_its_login_link_drops_it(locked: Hub) -> None:
+    token = locked.access.tokens.add("kiosk")
+    answer = call(locked, "GET", f"/?cols=2&token={token}")
+    assert answer.status == 302 and answer.headers["Location"] == "/login?next=%2F%3Fcols%3D2"
+    wrong = call(locked, "GET", "/events?token=camnet_wrong")
+    assert wrong.status == 302 and "token" not in wrong.headers["Location"]
+    assert call(locked, "GET", f"/api/cameras?token={token}").status == 200, "media and API routes take it"

@@ -10,9 +10,11 @@ import pytest
 import zmq
 
 from client import cli
+from client.reach import hub_address
 from client.sender import Sender
 from client.sources import SyntheticSource
-from common.config import SenderConfig
+from common.config import ConfigError, SenderConfig
+from common.redact import redact
 from tests.conftest import free_port
 
 
@@ -89,3 +91,26 @@ def test_a_name_conflict_tells_the_user_to_set_a_name(caplog: pytest.LogCaptureF
         rep.close(linger=0)
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and "--name NAME" in errors[0] and "'raspberrypi'" in errors[0]
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("cannot open 'rtsp://admin:S3cret@10.0.0.5:554/s1'", "cannot open 'rtsp://admin:***@10.0.0.5:554/s1'"),
+        ("rtsp://admin:p&ss|w0rd@cam/x and http://u:v@h/", "rtsp://admin:***@cam/x and http://u:***@h/"),
+        ("rtsp://cam.local/stream and rtsp://user@cam/", "rtsp://cam.local/stream and rtsp://user@cam/"),
+        ("mqtt://ha:@broker", "mqtt://ha:***@broker"),
+    ],
+)
+def test_passwords_are_redacted_from_urls(text: str, shown: str) -> None:
+    assert redact(text) == shown
+
+
+def test_server_ip_may_carry_its_port() -> None:
+    assert hub_address("hub.local", 5555, False) == ("hub.local", 5555)
+    assert hub_address("127.0.0.1:6000", 5555, False) == ("127.0.0.1", 6000)
+    assert hub_address("tcp://hub.local:7000", 5555, False) == ("hub.local", 7000)
+    assert hub_address("[::1]:6000", 5555, False) == ("::1", 6000)
+    assert hub_address("127.0.0.1:6000", 6000, True) == ("127.0.0.1", 6000)
+    with pytest.raises(ConfigError, match="names port 6000 but server_port is 5555"):
+        hub_address("127.0.0.1:6000", 5555, True)
