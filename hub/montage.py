@@ -102,6 +102,9 @@ class Montage:
         for i, camera in enumerate(cameras):
             y, x = (i // columns) * height, (i % columns) * width
             canvas[y : y + height, x : x + width] = self._tile(camera, width, height)
+        present = {camera.name for camera in cameras}
+        for gone in [name for name in self._tiles if name not in present]:  # forgotten cameras' tiles go
+            del self._tiles[gone]
         return canvas
 
     def _tile(self, camera: Camera, width: int, height: int) -> np.ndarray:

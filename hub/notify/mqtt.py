@@ -91,12 +91,15 @@ class MqttBridge:
         self.dropped = 0
         self.last_error: str | None = None
         self._wake = threading.Event()
-        self._resync = False
+        self._resync = threading.Event()  # set by paho's thread, taken by the mqtt thread
+        # Workers append, the mqtt thread pops, each end on its own thread: deque's append and
+        # popleft are thread-safe, so nothing is ever swapped out from under a writer.
         self._flips: collections.deque[tuple[str, bool]] = collections.deque(maxlen=self.QUEUE)
         self._news: collections.deque[tuple[str, int, str]] = collections.deque(maxlen=self.QUEUE)
         self._outbox: collections.deque[tuple[str, bytes, bool]] = collections.deque()
         self._retained: dict[str, bytes] = {}  # topic -> payload, the state a reconnect republishes
-        self._motion: dict[str, bool] = {}  # as the workers saw it, per camera
+        self._motion: dict[str, bool] = {}  # as the workers saw it, per camera (one worker at a time each)
+        self._taken: dict[str, bool] = {}  # as the mqtt thread took it from the flips, per camera
         self._shown: dict[str, tuple[str, bool]] = {}  # camera -> (status, motion) as published
         self.client = self._client()
 
@@ -142,8 +145,8 @@ class MqttBridge:
             self._goodbye()
 
     def _step(self) -> None:
-        if self._resync:
-            self._resync = False
+        if self._resync.is_set():
+            self._resync.clear()
             self._outbox = collections.deque(m for m in self._outbox if not m[2])  # stale state out
             self._outbox.extendleft(reversed([(t, p, True) for t, p in self._retained.items()]))
         self._follow_cameras()
@@ -161,12 +164,13 @@ class MqttBridge:
                 if self.discovery:
                     for topic, config in camera_entities(self.topics, name).items():
                         self._retain(topic, config)
-        flips, self._flips = self._flips, collections.deque(maxlen=self.QUEUE)
-        for name, moving in flips:  # in order: a short ON/OFF is published as both
+        while self._flips:  # in order: a short ON/OFF is published as both
+            name, moving = self._flips.popleft()
+            self._taken[name] = moving
             if name in now:
                 self._show(name, now[name].status(), moving)
-        for name, camera in now.items():
-            self._show(name, camera.status(), self._motion.get(name, False))
+        for name, camera in now.items():  # status changes; motion as far as the flips have told
+            self._show(name, camera.status(), self._taken.get(name, False))
 
     def _show(self, name: str, status: str, moving: bool) -> None:
         moving = moving and status == ONLINE
@@ -180,6 +184,7 @@ class MqttBridge:
     def _forget(self, name: str) -> None:
         del self._shown[name]
         self._motion.pop(name, None)
+        self._taken.pop(name, None)
         topics = [self.topics.camera(name, what) for what in ("motion", "status", "snapshot")]
         for topic in [*topics, *camera_entities(self.topics, name)]:
             if self._retained.pop(topic, None) is not None:
@@ -214,10 +219,10 @@ class MqttBridge:
         while self._outbox and self.connected:
             topic, payload, retain = self._outbox[0]
             info = self.client.publish(topic, payload, qos=1, retain=retain)
-            if info.rc == paho.MQTT_ERR_NO_CONN:
-                return  # kept: sent after the reconnect
             self._outbox.popleft()
-            if info.rc == paho.MQTT_ERR_SUCCESS:
+            # NO_CONN (the link dropped before paho's thread told us): paho keeps a qos-1 message
+            # and sends it after the reconnect itself; publishing it again would say it twice
+            if info.rc in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
                 self.published += 1
             else:  # paho's own queue is full: the broker is too slow
                 self.dropped += 1
@@ -260,7 +265,7 @@ class MqttBridge:
         log.info("mqtt: connected to %s", self.broker)
         self.connected, self.last_error = True, None
         client.subscribe(self.topics.ha_status, qos=1)
-        self._resync = True
+        self._resync.set()
         self._wake.set()
 
     def _on_connect_fail(self, client: paho.Client, _: Any) -> None:
@@ -276,5 +281,5 @@ class MqttBridge:
 
     def _on_message(self, client: paho.Client, _: Any, msg: paho.MQTTMessage) -> None:
         if msg.topic == self.topics.ha_status and msg.payload == b"online":
-            self._resync = True  # Home Assistant restarted: discovery and state again
+            self._resync.set()  # Home Assistant restarted: discovery and state again
             self._wake.set()

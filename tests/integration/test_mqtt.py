@@ -4,6 +4,7 @@ here on a free loopback port) and real webhook receivers."""
 from __future__ import annotations
 
 import base64
+import collections
 import http.server
 import json
 import shutil
@@ -31,22 +32,33 @@ MOVING = [jpeg(scene(i, True, 320, 240)) for i in range(30)]
 class Broker:
     """A mosquitto of our own: anonymous, no persistence, loopback only."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(self, directory: Path, port: int | None = None, persistent: bool = False) -> None:
         self.port = port or free_port()
         self.directory = directory
+        self.persistent = persistent  # keeps durable sessions across a clean restart
         self.proc: subprocess.Popen[bytes] | None = None
         self.start()
 
     def start(self) -> None:
         mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         conf = self.directory / "mosquitto.conf"
-        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        keep = (
+            f"persistence true\npersistence_location {self.directory}/\n" if self.persistent else "persistence false\n"
+        )
+        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n{keep}")
         self.proc = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self._listening, timeout=10)
 
     def _listening(self) -> bool:
         with socket.socket() as s:
             return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def stop(self) -> None:
+        """A clean stop: a persistent broker saves its sessions."""
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
 
     def kill(self) -> None:
         if self.proc is not None:
@@ -275,6 +287,48 @@ def test_the_broker_going_away_costs_the_live_view_nothing(  # type: ignore[no-u
         stop.set()
         feeder.join(timeout=5)
         sender.close()
+
+
+def test_what_is_told_as_the_link_drops_reaches_home_assistant_once(  # type: ignore[no-untyped-def]
+    hub_factory: Callable[..., Hub], tmp_path: Path
+) -> None:
+    (tmp_path / "broker").mkdir()
+    broker = Broker(tmp_path / "broker", persistent=True)
+    got: list[tuple[str, bytes]] = []
+    ha = paho.Client(CallbackAPIVersion.VERSION2, client_id="home-assistant", clean_session=False)
+    ha.on_connect = lambda c, *_: c.subscribe("#", qos=1)
+    ha.on_message = lambda c, u, msg: got.append((msg.topic, bytes(msg.payload)))
+    ha.reconnect_delay_set(1, 2)
+    ha.connect("127.0.0.1", broker.port)
+    ha.loop_start()
+    events = f"camnet/{HUB}/events"
+    try:
+        hub = mqtt_hub(hub_factory, broker)
+        wait_until(lambda: hub.mqtt is not None and hub.mqtt.connected, timeout=10)
+        assert hub.mqtt is not None
+        hub.mqtt.client.on_disconnect = None  # the bridge goes on publishing before paho tells it of the drop
+        broker.stop()
+        sender = RawSender(hub.config.zmq_port)
+        try:
+            feed(sender, "gate", STILL * 2 + MOVING + STILL * 4, fps=20)
+        finally:
+            sender.close()
+        wait_until(lambda: [e.state for e in hub.events.events()] == ["done"], timeout=10)
+        time.sleep(1.5)  # the bridge hands its messages to paho, which is not connected
+        got.clear()
+        broker.start()
+        wait_until(lambda: [json.loads(p)["type"] for t, p in got if t == events] == ["new", "end"], timeout=40)
+        time.sleep(3.0)  # a second copy would come right behind
+        assert [json.loads(p)["type"] for t, p in got if t == events] == ["new", "end"], "each event once"
+        copies = collections.Counter(got)
+        most = max(copies.values())
+        assert most <= 3, (
+            f"{most} copies of {[t for (t, _), n in copies.items() if n == most]}: a message said again and again"
+        )
+    finally:
+        ha.loop_stop()
+        ha.disconnect()
+        broker.kill()
 
 
 def test_a_clean_stop_says_offline(hub_factory: Callable[..., Hub], broker: Broker, listen) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import types
 from pathlib import Path
@@ -10,7 +11,15 @@ import cv2
 import numpy as np
 import pytest
 
-from client.sources import EndOfSource, FileSource, PiCameraSource, SourceError, SyntheticSource, open_source
+from client.sources import (
+    EndOfSource,
+    FileSource,
+    PiCameraSource,
+    SourceError,
+    SourceMissing,
+    SyntheticSource,
+    open_source,
+)
 
 # What the fake camera sees, as (R, G, B): a red scene, so channel order shows.
 SCENE_RGB = (200, 20, 10)
@@ -118,8 +127,23 @@ def test_unknown_source_is_explained() -> None:
 
 
 def test_missing_device_is_explained() -> None:
-    with pytest.raises(SourceError, match="cannot open usb source '/dev/video99'"):
+    with pytest.raises(SourceError, match="cannot open camera '/dev/video99': no such camera, or no permission") as err:
         open_source("/dev/video99", 640, 10, loop=False)
+    assert not isinstance(err.value, SourceMissing), "a camera may be plugged in later: the sender retries"
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("/srv/clips/garage.mp4", "video file '/srv/clips/garage.mp4' not found"),
+        ("garage.mp4", "video file 'garage.mp4' not found"),
+        ("webcam", "unknown source 'webcam'"),
+        ("ftp://admin:S3cret@cam/x", "unknown kind of URL 'ftp://admin:***@cam/x'"),
+    ],
+)
+def test_a_source_that_can_never_work_says_what_to_fix(spec: str, message: str) -> None:
+    with pytest.raises(SourceMissing, match=re.escape(message)):
+        open_source(spec, 640, 10, loop=False)
 
 
 def test_synthetic_moves_and_still_does_not() -> None:

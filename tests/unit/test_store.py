@@ -10,6 +10,7 @@ import pytest
 from common.frames import Frame
 from common.motion import QUIET, Motion
 from common.protocol import ProtocolError
+from hub.montage import Montage
 from hub.store import OFFLINE, ONLINE, Cameras
 
 
@@ -123,3 +124,13 @@ def test_wake_all_releases_every_waiting_page(clock: Clock) -> None:
     cameras.wake_all()
     t.join(2)
     assert woke == [True]
+
+
+def test_the_montage_keeps_tiles_only_for_present_cameras(clock: Clock) -> None:
+    cameras = Cameras(4, offline_after=5.0, forget_after=60.0, clock=clock)
+    montage = Montage(cameras, 5.0, threading.Event())
+    for n in range(40):  # names come and go: a renamed Pi, junk senders
+        cameras.get_or_add(f"junk-{n}")
+        montage.compose()
+        clock.now += 6  # offline: the next name may take its place
+    assert len(montage._tiles) == len(cameras.all()) == 4, "a tile for every name ever seen would grow forever"
