@@ -94,9 +94,13 @@ class RobustDetector:
     1. **Light.** The global gain between frame and background is the median ratio of a grid
        of pixels that were background last frame; the model is rescaled by it before the
        comparison, so dusk, flicker and auto exposure cancel out (saturated pixels compare
-       clipped). If more than ``GLOBAL_SHARE`` of the view still differs, the light changed
-       in a way one gain cannot explain (a lamp in a corner, an IR cut filter): the model is
-       rebuilt from this frame and relearnt fast for ``RELEARN`` seconds, without reporting.
+       clipped). If more than ``GLOBAL_SHARE`` of the view still differs, either the light
+       changed in a way one gain cannot explain (a lamp in a corner, an IR cut filter) or
+       something covers much of the view (a person close to a doorbell camera, a hand). Light
+       moves brightness, not edges: where the scene's edges are still where they were
+       (``EDGES_KEPT``, the correlation of gradient magnitudes over the changed area) the model
+       is rebuilt from this frame and relearnt fast for ``RELEARN`` seconds, without reporting;
+       otherwise it is an object, and reported as one.
     2. **Noise.** The threshold is the larger of ``threshold`` and ``NOISE_FACTOR`` times the
        noise measured on the same grid (a robust sigma, averaged over frames), so a dark
        high-gain night needs a bigger difference than a bright day.
@@ -104,6 +108,9 @@ class RobustDetector:
        the background update, so a slow walker is never absorbed and leaves no ghost. An
        object that stops moving altogether (a parked car) is absorbed after ``absorb_after``
        seconds without any of its pixels changing.
+    4. **A covered lens.** A view that has lost most of its detail (``BLOCKED_TEXTURE`` of the
+       scene's usual gradient energy, for ``BLOCKED_AFTER`` s) is ``blocked``: the camera shows
+       "view blocked" instead of motion, and the model is rebuilt once it can see again.
     """
 
     DEFAULT_THRESHOLD = 10
@@ -115,6 +122,11 @@ class RobustDetector:
     SAMPLE = 4  # gain and noise are measured on every 4th pixel of every 4th row
     SATURATED = 250.0
     STILL_CHECK = 1.0  # seconds between stillness checks
+    EDGES_KEPT = 0.5  # correlation of edges, frame and model, above which a big change is light
+    TEXTURE_EVERY = 0.5  # seconds between measurements of the view's detail
+    TEXTURE_WEIGHT = 0.02  # of each measurement in the scene's usual detail (minutes to follow dusk)
+    BLOCKED_TEXTURE, CLEAR_TEXTURE = 0.25, 0.5  # of the usual detail: blocked below, clear again above
+    BLOCKED_AFTER = 2.0  # seconds
 
     def __init__(
         self, threshold: int = 0, accum_weight: float = 0.1, frame_count: int = 32, absorb_after: float = 10.0
@@ -136,6 +148,11 @@ class RobustDetector:
         self._measured = 0.0  # the same, measured on the newest frame
         self.level = self.threshold  # the difference that counted as motion in the last frame
         self.relearns = 0  # light changes one gain could not explain
+        self.occlusions = 0  # big changes that moved the scene's edges: objects, not light
+        self.blocked = False  # the view has lost its detail (a covered lens)
+        self.texture: float | None = None  # the scene's usual detail: mean gradient, smoothed
+        self._texture_t = -math.inf
+        self._bare_since: float | None = None  # since when the view has had too little detail
 
     def step(self, gray: np.ndarray, t: float, ignore: np.ndarray | None = None) -> list[Region]:
         frame = gray.astype(np.float32)
@@ -144,12 +161,16 @@ class RobustDetector:
         if self.bg is None or self.total < self.frame_count:
             self._warm_up(frame)
             return []
+        if t - self._texture_t >= self.TEXTURE_EVERY and self._watch_view(frame, t):
+            return []  # blocked: nothing in it is motion
         keep = None if ignore is None else cv2.bitwise_not(ignore)
         fg = self._compare(frame, keep)
         changed = cv2.countNonZero(fg)
         if changed > self.GLOBAL_SHARE * (fg.size if keep is None else max(cv2.countNonZero(keep), 1)):
-            self._relearn(frame, t)
-            return []
+            if self._edges_kept(frame, fg) >= self.EDGES_KEPT:
+                self._relearn(frame, t)
+                return []
+            self.occlusions += 1
         # Noise is learnt slowly and never from a frame the light changed: one such frame
         # would otherwise raise the threshold for seconds and hide whoever walks in.
         self.noise += self.NOISE_WEIGHT * (self._measured - self.noise)
@@ -164,6 +185,39 @@ class RobustDetector:
             self.was_fg = None
         self._learn(frame, update, dt, t)
         return [] if t < self.relearn_until else regions
+
+    def _edges_kept(self, frame: np.ndarray, fg: np.ndarray) -> float:
+        """How well the frame's edges match the model's over the changed area (Pearson r of
+        gradient magnitudes, sampled): near 1 when only the light changed, near 0 when
+        something else stands there."""
+        assert self.bg is not None
+        s = self.SAMPLE // 2
+        inside = fg[::s, ::s] > 0
+        a, b = _gradient(frame)[::s, ::s][inside], _gradient(self.bg)[::s, ::s][inside]
+        if a.size < 50:
+            return 1.0
+        a, b = a - a.mean(), b - b.mean()
+        spread = float(np.sqrt((a * a).sum() * (b * b).sum()))
+        return float((a * b).sum()) / spread if spread > 0 else 0.0
+
+    def _watch_view(self, frame: np.ndarray, t: float) -> bool:
+        """Measure the view's detail now and then; True while the view is blocked."""
+        self._texture_t = t
+        detail = float(cv2.mean(_gradient(frame))[0])
+        if self.texture is None:
+            self.texture = detail
+        usual = max(self.texture, 1e-3)
+        if not self.blocked:
+            if detail < self.BLOCKED_TEXTURE * usual:
+                self._bare_since = t if self._bare_since is None else self._bare_since
+                self.blocked = t - self._bare_since >= self.BLOCKED_AFTER
+            else:
+                self._bare_since = None
+                self.texture += self.TEXTURE_WEIGHT * (detail - self.texture)
+        elif detail > self.CLEAR_TEXTURE * usual:
+            self.blocked, self._bare_since = False, None
+            self._relearn(frame, t)  # what it sees now is the scene, not an object
+        return self.blocked
 
     def _warm_up(self, frame: np.ndarray) -> None:
         """The first frames only build the model: their plain average."""
@@ -250,6 +304,11 @@ class RobustDetector:
         self.was_fg = None
         self.relearn_until = t + self.RELEARN
         self.relearns += 1
+
+
+def _gradient(image: np.ndarray) -> np.ndarray:
+    """Gradient magnitude (|dx| + |dy|, Sobel) of a float32 image."""
+    return np.abs(cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)) + np.abs(cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3))
 
 
 def _median(values: np.ndarray) -> float:

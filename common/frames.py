@@ -45,6 +45,7 @@ class Frame:
     motion: bool = False  # the camera's motion state (after hysteresis) at this frame
     regions: tuple[Box, ...] = ()  # the moving regions, while the camera shows motion
     mono: float = 0.0  # monotonic seconds when the hub received it: durations are measured on it
+    blocked: bool = False  # the camera's view is blocked (a covered lens)
 
     @classmethod
     def build(
@@ -69,9 +70,10 @@ class Frame:
             "height": height,
             "motion": found.motion,
             "box": list(box) if box else None,
+            "blocked": found.blocked,
         }
         chunk, packet = mjpeg_part(jpeg, seq), record(meta, jpeg)
         return cls(
             camera, seq, jpeg, width, height, time, box, chunk, packet, None, found.motion, found.regions,
-            time if mono is None else mono,
+            time if mono is None else mono, found.blocked,
         )  # fmt: skip

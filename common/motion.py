@@ -67,9 +67,11 @@ class Motion:
     motion: bool  # the camera's motion state after hysteresis: what the hub shows
     box: Box | None = None  # around every region, while motion is on
     regions: tuple[Box, ...] = ()  # the moving regions of this frame, while motion is on
+    blocked: bool = False  # the view has lost its detail: a covered lens (no motion while so)
 
 
 QUIET = Motion(False)
+BLOCKED = Motion(False, blocked=True)
 
 
 class Detector(Protocol):
@@ -191,8 +193,11 @@ class MotionAnalyzer:
         self._last_t = t
         least = self.settings.min_area * gray.size
         boxes = [box for box, area in regions if area >= least]
-        on = self.hysteresis.update(bool(boxes))
-        if on and boxes:
+        blocked = bool(getattr(self.detector, "blocked", False))
+        on = self.hysteresis.update(bool(boxes) and not blocked)
+        if blocked:
+            self.last = BLOCKED
+        elif on and boxes:
             sx, sy = width / size[0], height / size[1]
             scaled = tuple(_scale(b, sx, sy, width, height) for b in boxes)
             union = (

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from common.frames import mjpeg_part
-from hub.store import OFFLINE, ONLINE, Camera, Cameras
+from hub.store import ONLINE, Camera, Cameras
 
 log = logging.getLogger(__name__)
 RED, WHITE, AMBER = (0, 0, 255), (255, 255, 255), (0, 200, 255)
@@ -130,9 +130,7 @@ class Montage:
                 cv2.rectangle(tile, (0, 0), (width - 1, height - 1), RED, 2)
         if status != ONLINE:
             tile = (tile // 3).astype(np.uint8)
-        label = (
-            camera.name if status == ONLINE else f"{camera.name} ({'offline' if status == OFFLINE else 'camera error'})"
-        )
+        label = camera.name if status == ONLINE else f"{camera.name} ({status.replace('-', ' ')})"
         cv2.rectangle(tile, (0, height - 20), (width, height), (0, 0, 0), -1)
         cv2.putText(
             tile,

@@ -20,7 +20,7 @@ from common.rate import RateMeter
 from common.redact import redact
 
 log = logging.getLogger(__name__)
-ONLINE, OFFLINE, CAMERA_ERROR = "online", "offline", "camera-error"
+ONLINE, OFFLINE, CAMERA_ERROR, VIEW_BLOCKED = "online", "offline", "camera-error", "view-blocked"
 
 
 class Waker:
@@ -115,6 +115,12 @@ class Camera:
         self._rate.tick(now)
         self.motion_seconds = self.motion_total(now)
         self._last_frame = now
+        before = self.frame
+        if before is not None and before.blocked != frame.blocked:
+            if frame.blocked:
+                log.warning("camera %r: view blocked (the lens is covered or the view is too dark)", self.name)
+            else:
+                log.info("camera %r: view clear again", self.name)
         with self._cond:
             self.frame = frame
             self._cond.notify_all()
@@ -148,7 +154,10 @@ class Camera:
     def status(self) -> str:
         if self.silent_for() > self.offline_after:
             return OFFLINE
-        return CAMERA_ERROR if self.camera_error else ONLINE
+        if self.camera_error:
+            return CAMERA_ERROR
+        frame = self.frame
+        return VIEW_BLOCKED if frame is not None and frame.blocked else ONLINE
 
     def fps(self) -> float:
         """Frames published per second over the last few seconds (0 when stalled)."""

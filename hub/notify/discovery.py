@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from common import __version__
 
-STATUSES = ("online", "offline", "camera-error")
+STATUSES = ("online", "offline", "camera-error", "view-blocked")
 ORIGIN = {"name": "camnet", "sw_version": __version__}
 
 

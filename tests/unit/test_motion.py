@@ -217,3 +217,46 @@ def test_a_parked_object_joins_the_background_after_absorb_after() -> None:
     ]
     assert any(shown[36:45]), "seen arriving"
     assert not any(shown[36 + 4 * 15 :]), "part of the background 2 s after it stopped (checked once a second)"
+
+
+def _texture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """A coat with a pattern of its own (its edges are nowhere in the room)."""
+    coat = rng.integers(40, 200, (height // 16 + 1, width // 16 + 1), dtype=np.uint8)
+    return cv2.resize(coat, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+@functools.cache
+def close_visitor_clip() -> tuple[np.ndarray, ...]:
+    """Someone steps right up to a doorbell camera at frame 40: half of the view is their coat."""
+    rng = np.random.default_rng(7)
+    coat = cv2.cvtColor(_texture(rng, 480, 360), cv2.COLOR_GRAY2BGR)
+    frames = []
+    for i in range(70):
+        frame = scene(i, moving=False)
+        if i >= 40:
+            x = 140 + (i % 4) * 6  # they sway
+            frame[:, x : x + 360] = coat
+        frames.append(frame)
+    return tuple(frames)
+
+
+def test_someone_close_to_the_camera_is_motion_not_a_change_of_light() -> None:
+    analyzer = MotionAnalyzer(MotionSettings())
+    boxes = run(analyzer, close_visitor_clip())
+    assert boxes[:40] == [None] * 40
+    assert all(boxes[42:52]), "the person covering half the view is motion"
+    assert getattr(analyzer.detector, "occlusions", 0) >= 1 and getattr(analyzer.detector, "relearns", 0) == 0
+
+
+def test_a_covered_lens_is_a_blocked_view_then_clear_again_without_a_false_event() -> None:
+    analyzer = MotionAnalyzer(MotionSettings())
+    dark = np.full((480, 640, 3), 18, np.uint8)
+    shown = []
+    for i in range(150):
+        covered = 40 <= i < 100  # a hand over the lens for 4 s
+        frame = cv2.GaussianBlur(dark, (0, 0), 5) + np.uint8(i % 2) if covered else scene(i, moving=False)
+        found = analyzer.analyze(analyzer.gray_from_jpeg(jpeg(frame), 640), 640, 480, i / 15)
+        shown.append(found)
+    assert not any(f.blocked for f in shown[:40])
+    assert all(f.blocked and not f.motion for f in shown[80:100]), "blocked within about 2 s, and no motion"
+    assert not any(f.blocked for f in shown[115:]) and not any(f.motion for f in shown[115:]), "clear, no ghost"

@@ -8,10 +8,10 @@ import threading
 import pytest
 
 from common.frames import Frame
-from common.motion import QUIET, Motion
+from common.motion import BLOCKED, QUIET, Motion
 from common.protocol import ProtocolError
 from hub.montage import Montage
-from hub.store import OFFLINE, ONLINE, Cameras
+from hub.store import OFFLINE, ONLINE, VIEW_BLOCKED, Cameras
 
 
 class Clock:
@@ -134,3 +134,16 @@ def test_the_montage_keeps_tiles_only_for_present_cameras(clock: Clock) -> None:
         montage.compose()
         clock.now += 6  # offline: the next name may take its place
     assert len(montage._tiles) == len(cameras.all()) == 4, "a tile for every name ever seen would grow forever"
+
+
+def test_a_blocked_view_is_a_camera_state(clock: Clock) -> None:
+    cameras = Cameras(4, offline_after=5.0, clock=clock)
+    camera, _ = cameras.get_or_add("doorbell")
+    camera.heard({}, None)
+    camera.publish(frame("doorbell", 1, True))
+    assert camera.status() == ONLINE
+    camera.publish(Frame.build("doorbell", 2, b"\xff\xd8\xff\xd9", 640, 480, 0.0, BLOCKED))
+    assert camera.status() == VIEW_BLOCKED and camera.describe()["motion"] is False
+    assert b'"blocked":true' in camera.frame.packet  # type: ignore[union-attr]
+    camera.publish(frame("doorbell", 3, False))
+    assert camera.status() == ONLINE

@@ -130,7 +130,8 @@ function onCameras(list) {
     if (cam.status === "online") online++;
     const state = cam.status === "offline"
       ? "offline · last seen " + new Date(cam.last_seen * 1000).toLocaleTimeString()
-      : cam.status === "camera-error" ? "camera error: " + (cam.camera_error || "") : "";
+      : cam.status === "camera-error" ? "camera error: " + (cam.camera_error || "")
+      : cam.status === "view-blocked" ? "view blocked: the lens is covered or the view is too dark" : "";
     // Two senders claim this name: the hub keeps the first; the other must be renamed.
     const conflict = cam.name_conflict ? "another sender also uses this name: give it its own --name" : "";
     tile.status.textContent = [state, conflict].filter(Boolean).join(" · ");
