@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import hashlib
 import json
 import os
 import shutil
@@ -151,21 +152,36 @@ class SeedHub:
         stop([self.proc])
 
 
-FRAME_DIR = Path(tempfile.gettempdir()) / "camnet-bench-frames"
+def frame_cache() -> Path:
+    """This user's own cache of benchmark frames (0700: no other user can plant frames in it)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "camnet-bench"
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    base.chmod(0o700)
+    return base
+
+
+def generator_key() -> str:
+    """A digest of the code that draws the frames: changing bench/scene.py makes new ones."""
+    import bench.scene
+
+    return hashlib.sha256(Path(bench.scene.__file__).read_bytes()).hexdigest()[:16]
 
 
 def frame_dir(size: str, detail: str) -> str:
     """Pre-encode the benchmark frames once and share them with every sender process."""
     from bench.scene import frames
 
-    path = FRAME_DIR / f"{detail}-{size}"
+    path = frame_cache() / f"{detail}-{size}-{generator_key()}"
     if not path.is_dir():
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         tmp.mkdir(parents=True, exist_ok=True)
         width, height = map(int, size.split("x"))
         for i, data in enumerate(frames(width, height, 30, detail=detail)):
             (tmp / f"{i:03d}.jpg").write_bytes(data)
-        tmp.rename(path)
+        try:
+            tmp.rename(path)
+        except OSError:  # another run made it meanwhile
+            shutil.rmtree(tmp, ignore_errors=True)
     return str(path)
 
 

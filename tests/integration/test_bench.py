@@ -67,3 +67,15 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     )
     for row in rows:
         assert row in result.stdout, f"the table lacks {row!r}"
+
+
+def test_bench_frames_are_private_and_follow_their_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import run
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = Path(run.frame_dir("160x120", "plain"))
+    assert len(list(first.glob("*.jpg"))) == 30
+    assert (tmp_path / "camnet-bench").stat().st_mode & 0o777 == 0o700, "no other user may plant frames"
+    monkeypatch.setattr(run, "generator_key", lambda: "another-scene")
+    second = Path(run.frame_dir("160x120", "plain"))
+    assert second != first and second.is_dir(), "a changed bench/scene.py draws new frames"
