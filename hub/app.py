@@ -247,6 +247,10 @@ class Hub:
 
     def _event(self, kind: str, event: int, camera: str) -> None:
         """The recorder opened, grew or ended an event: tell MQTT and the webhooks, O(1) each."""
+        if kind == "new":
+            log.info("camera %r: motion, event %d opened", camera, event)
+        elif kind == "end":
+            log.info("camera %r: event %d ended", camera, event)
         if self.mqtt is not None:
             self.mqtt.event(kind, event, camera)
         for hook in self.webhooks:

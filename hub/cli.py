@@ -30,7 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             argv,
             os.environ,
             "camnet-hub",
-            "Receive every camnet camera, detect motion, serve the live page.",
+            "Receive every camnet camera, detect motion, serve the live page. Also: `camnet-hub user "
+            "add|passwd|remove|list`, `camnet-hub token add|list|revoke`, `camnet-hub sender allow|list|revoke` "
+            "and `camnet-hub keys` manage web users, player tokens and CURVE sender keys (each with --help).",
         )
     except ConfigError as exc:
         print(f"camnet-hub: {exc}", file=sys.stderr)

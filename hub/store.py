@@ -216,6 +216,7 @@ class Cameras:
         self._watchers: dict[str, frozenset[Waker]] = {}
         self._wakers: set[Waker] = set()
         self.forgotten = 0
+        self._told: dict[str, str] = {}  # status last logged per camera (sweep thread only)
 
     def get(self, name: str) -> Camera | None:
         return self._by_name.get(name)
@@ -255,7 +256,9 @@ class Cameras:
         return True
 
     def sweep(self) -> list[str]:
-        """Forget cameras offline for longer than ``forget_after``; returns their names."""
+        """Say which cameras went offline, came back or failed; forget cameras offline for
+        longer than ``forget_after``; returns their names. Runs on one thread (``sweep``)."""
+        self._tell_changes()
         if self.forget_after <= 0:
             return []
         old = [c.name for c in self._by_name.values() if c.silent_for() > self.forget_after]
@@ -263,6 +266,24 @@ class Cameras:
             if self.forget(name):
                 log.info("forgot camera %r: offline for more than %.0f s (forget_after)", name, self.forget_after)
         return old
+
+    def _tell_changes(self) -> None:
+        """One log line per change of a camera's status (the sweep thread alone keeps ``_told``)."""
+        now = {camera.name: camera for camera in self._by_name.values()}
+        for name in [n for n in self._told if n not in now]:
+            del self._told[name]
+        for name, camera in now.items():
+            status, before = camera.status(), self._told.get(name)
+            if status == before or (before is None and status == ONLINE):
+                self._told[name] = status
+                continue
+            self._told[name] = status
+            if status == OFFLINE:
+                log.warning("camera %r offline: no message for %.0f s", name, camera.silent_for())
+            elif status == CAMERA_ERROR:
+                log.warning("camera %r: its sender reports a camera error: %s", name, camera.camera_error)
+            elif status == ONLINE and before in (OFFLINE, CAMERA_ERROR):
+                log.info("camera %r back online", name)
 
     def all(self) -> list[Camera]:
         """Every camera, sorted by name (the order the page shows)."""
