@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import socket
+import time
 from pathlib import Path
+
+import pytest
 
 from common.systemd import Notifier
 
@@ -34,7 +38,17 @@ def test_without_systemd_nothing_is_sent(tmp_path: Path, monkeypatch) -> None:  
     assert sent == [] and notifier.address == ""
 
 
-def test_a_vanished_notify_socket_is_not_an_error(tmp_path: Path) -> None:
-    notifier = Notifier({"NOTIFY_SOCKET": str(tmp_path / "gone"), "WATCHDOG_USEC": "1000000"})
+def test_a_vanished_notify_socket_is_not_an_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="common.systemd")
+    path = tmp_path / "notify"
+    notifier = Notifier({"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "1000"})
     notifier.ready("x")  # logged at debug level, never raised: systemd may restart meanwhile
     notifier.heartbeat()
+    failed = [r for r in caplog.records if "sd_notify" in r.getMessage() and "failed" in r.getMessage()]
+    assert len(failed) == 2 and all(r.levelno == logging.DEBUG for r in failed)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:  # systemd is back
+        server.bind(str(path))
+        server.settimeout(2)
+        time.sleep(0.01)  # past the 0.5 ms watchdog interval
+        notifier.heartbeat()
+        assert server.recv(100) == b"WATCHDOG=1", "the notifier goes on once the socket is there again"
