@@ -20,7 +20,7 @@ from common.frames import Frame
 from common.throttle import Throttle
 
 log = logging.getLogger(__name__)
-RED = (0, 0, 255)
+RED, WHITE = (0, 0, 255), (255, 255, 255)
 
 
 def burn_in(frame: Frame, quality: int = 80) -> bytes:
@@ -32,15 +32,20 @@ def burn_in(frame: Frame, quality: int = 80) -> bytes:
     if frame.box is not None:
         x1, y1, x2, y2 = frame.box
         cv2.rectangle(image, (x1, y1), (x2, y2), RED, max(1, round(2 * scale)))
+    # The seed wrote its timestamp over the picture's bottom left, where cameras burn their own
+    # clock: neither could be read. It goes on a black band under the picture instead.
+    band = max(12, round(16 * scale))
+    image = cv2.copyMakeBorder(image, 0, band, 0, 0, cv2.BORDER_CONSTANT, value=(0, 0, 0))
     stamp = datetime.datetime.fromtimestamp(frame.time).strftime("%A %d %B %Y %I:%M:%S%p")
     cv2.putText(
         image,
         stamp,
-        (int(10 * scale), image.shape[0] - int(10 * scale)),
+        (int(6 * scale), image.shape[0] - int(4.5 * scale)),
         cv2.FONT_HERSHEY_SIMPLEX,
         0.35 * scale,
-        RED,
+        WHITE,
         max(1, round(scale)),
+        cv2.LINE_AA,
     )
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     return buf.tobytes() if ok else frame.jpeg

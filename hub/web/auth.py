@@ -31,7 +31,7 @@ from hub.web.answers import error
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
-PUBLIC = frozenset({"static", "auth.login_page", "auth.login", "auth.logout", "camnet.healthz"})
+PUBLIC = frozenset({"static", "auth.login_page", "auth.login", "auth.logout", "camnet.healthz", "camnet.favicon"})
 PAGES = frozenset({"camnet.index", "camnet.camera_page", "events.events_page"})  # anonymous: to /login
 VIEWER_MAY_POST = frozenset({"camnet.api_stream", "auth.login", "auth.logout"})  # change no camera or event
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -140,6 +140,12 @@ def api_stream() -> Response:
     return _streaming(_streams().page(rates), "application/octet-stream")
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it on every page and stream: the page's icon (SVG) rather than a 404."""
+    return current_app.send_static_file("favicon.svg")
+
+
 @bp.get("/healthz")
 def healthz() -> Response:
     """200 while the hub receives and serves, 503 with the reason otherwise."""

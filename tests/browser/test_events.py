@@ -65,10 +65,18 @@ def test_events_page_lists_filters_plays_downloads_and_deletes(hub_factory: Call
         assert clip.status == 200 and len(clip.body()) == event["bytes"]
         assert clip.headers["content-disposition"].startswith("attachment; filename=garage-")
 
-        page.click("#delete")
+        page.click("#delete")  # hidden at once, with a way back
         expect(page.locator("li.event")).to_have_count(0)
         expect(page.locator("#player")).to_be_hidden()
-        assert json.loads(get(hub, "/api/events?camera=garage")[1]) == []
+        page.click(".undo button")
+        expect(page.locator("li.event")).to_have_count(1)
+        page.wait_for_timeout(9000)  # past the undo window: nothing was sent
+        assert len(json.loads(get(hub, "/api/events?camera=garage")[1])) == 1, "undone: the hub kept it"
+        page.click("li.event")
+        page.click("#delete")
+        expect(page.locator(".undo")).to_be_visible()
+        wait_until(lambda: json.loads(get(hub, "/api/events?camera=garage")[1]) == [], timeout=15)
+        expect(page.locator("li.event")).to_have_count(0)
         page.click("#clear")
         expect(page.locator("li.event")).to_have_count(1)
         assert page.errors == []
@@ -94,6 +102,14 @@ def test_grid_shows_recording_and_the_camera_page_lists_recent_events(hub_factor
         assert page.locator("#download").get_attribute("aria-disabled") == "true"
         assert page.locator("#download").get_attribute("href") is None
         assert "/play?t=0.00" in page.locator("#screen").get_attribute("src")
+        feeder.remove("garage")
+        feeder.add("garage", moving=False)  # the event ends while the page is open: it says so
+        expect(page.locator("li.event[data-state=done]")).to_have_count(1, timeout=20_000)
+        expect(page.locator("#delete")).to_be_enabled()
+        assert page.locator("#download").get_attribute("aria-disabled") == "false"
+        feeder.add("porch", moving=True)  # a new event appears on top without a reload
+        expect(page.locator("li.event")).to_have_count(2, timeout=20_000)
+        expect(page.locator("li.event .camera").first).to_have_text("porch")
         assert page.errors == []
     finally:
         feeder.close()

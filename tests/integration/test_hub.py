@@ -151,8 +151,11 @@ def test_video_feed_burns_in_the_overlay_once_per_frame_while_watched(hub: Hub, 
     parts = got[0]
     assert len(set(parts)) == 4
     for part in parts:
-        assert cv2.imdecode(np.frombuffer(part, np.uint8), cv2.IMREAD_COLOR).shape == (480, 640, 3)
+        image = cv2.imdecode(np.frombuffer(part, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape == (480 + 26, 640, 3), "the picture whole, and the timestamp on a band under it"
         assert part not in {jpeg(scene(i, True)) for i in range(16)}, "pixels were drawn on"
+        band = image[480:]
+        assert band.max() > 200 and np.median(band) < 30, "white text on black, not over the camera's own clock"
     wait_until(lambda: camera.overlay_viewers == 0, timeout=10)
     feed(raw_sender, "cam", 16, 1, True)
     latest = camera.frame

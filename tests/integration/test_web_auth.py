@@ -121,6 +121,8 @@ def test_a_viewer_is_refused_every_change_the_url_map_offers(locked: Hub) -> Non
 def test_public_routes_and_a_healthz_that_names_no_camera(locked: Hub) -> None:
     assert call(locked, "GET", "/login").status == 200
     assert call(locked, "GET", "/static/app.css").status == 200
+    icon = call(locked, "GET", "/favicon.ico")
+    assert icon.status == 200 and icon.headers["Content-Type"].startswith("image/svg+xml"), "no 404 on every page"
     health = call(locked, "GET", "/healthz")
     assert health.status == 200 and health.json() == {"status": "ok"}
     full = call(locked, "GET", "/healthz", basic(*VIEWER)).json()

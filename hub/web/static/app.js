@@ -41,13 +41,13 @@ function makeTile(name) {
   const nameEl = el("span", "name", name);
   const time = el("span", "time");
   const fps = el("span", "fps");
-  label.append(nameEl, time, fps);
   const status = el("span", "status");
   const rec = el("span", "rec", "REC");
   rec.title = "recording an event";
-  frame.append(img, box, status, rec, label);
+  label.append(nameEl, rec, time, fps);
+  frame.append(img, box, status);
   const details = el("div", "details");
-  root.append(frame, details);
+  root.append(frame, label, details);
   if (!single) {
     root.tabIndex = 0;
     root.title = "Open " + name;
@@ -94,7 +94,10 @@ function painted(tile) {
   if (meta) {
     tile.root.dataset.lastFrame = String(meta.seq);
     tile.frame.style.aspectRatio = meta.width + " / " + meta.height;
-    tile.root.style.setProperty("--aspect", String(meta.width / meta.height));
+    if (tile.root.style.getPropertyValue("--aspect") !== String(meta.width / meta.height)) {
+      tile.root.style.setProperty("--aspect", String(meta.width / meta.height));
+      fit();
+    }
     drawBox(tile, meta);
     tile.time.textContent = new Date(meta.time * 1000).toLocaleTimeString();
   }
@@ -146,8 +149,31 @@ function onCameras(list) {
   empty.hidden = tiles.size > 0;
   summary.textContent = single ? (tiles.size ? "" : "waiting for " + single + "…")
     : online + " of " + tiles.size + " cameras online";
-  if (changed) scheduleResubscribe();
+  if (changed) { fit(); scheduleResubscribe(); }
 }
+
+// --- fitting the grid to the screen -------------------------------------------------------
+// The column count that makes the tiles largest with every camera in view (three cameras on a
+// 1440×900 screen fill it); when they cannot all be seen at a useful size (a phone, dozens of
+// cameras), columns of at least MIN_TILE CSS pixels and the page scrolls.
+const MIN_TILE = 320, GAP = 6, LABEL = 24;
+function fit() {
+  if (single || !tiles.size) return;
+  const first = tiles.values().next().value;
+  const aspect = Number(getComputedStyle(first.root).getPropertyValue("--aspect")) || 4 / 3;
+  const width = grid.clientWidth - 2 * GAP;
+  const height = window.innerHeight - grid.offsetTop - 2 * GAP;
+  let best = 0, columns = 1;
+  for (let cols = 1; cols <= tiles.size; cols++) {
+    const rows = Math.ceil(tiles.size / cols);
+    const w = Math.min((width - GAP * (cols - 1)) / cols, ((height - GAP * (rows - 1)) / rows - LABEL) * aspect);
+    if (w > best) { best = w; columns = cols; }
+  }
+  const fits = best >= Math.min(MIN_TILE, width);
+  grid.style.gridTemplateColumns = fits ? "repeat(" + columns + ", " + Math.floor(best) + "px)" : "";
+  grid.style.justifyContent = fits ? "center" : "";
+}
+window.addEventListener("resize", fit);
 
 function describeSender(cam) {
   const s = cam.sender || {};

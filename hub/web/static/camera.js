@@ -1,7 +1,9 @@
 // camnet camera page: its motion masks (see, draw, save) and its recent events.
 // Corners are kept in 0-1 coordinates of the frame, as the hub stores and applies them, so a
 // mask fits the camera at any size the page is shown. Masks from the hub's config file are
-// shown (dashed) but only the saved ones can be changed here.
+// shown (dashed) but only the saved ones can be changed here: every corner of a saved mask
+// (or of the one being drawn) is a handle to drag, by mouse or touch; Edit reopens a saved
+// mask to add corners. The toolbar sits above the image, so it is in view while drawing.
 "use strict";
 
 (() => {
@@ -20,6 +22,8 @@
   let drawing = null; // corners of the polygon being drawn
   let dirty = false;
   let svg = null;
+  let handles = null; // the corner handles' layer, over the image
+  let dragged = false; // a drag just ended: its click adds no corner
 
   function attach(frame) {
     if (svg) return;
@@ -28,8 +32,44 @@
     svg.setAttribute("preserveAspectRatio", "none");
     svg.setAttribute("class", "masks");
     svg.addEventListener("click", addCorner);
-    frame.append(svg);
+    handles = document.createElement("div");
+    handles.className = "handles";
+    frame.append(svg, handles);
     render();
+  }
+
+  const clamp = (v) => Math.min(1, Math.max(0, Math.round(v * 10000) / 10000));
+
+  function where(e) {
+    const r = svg.getBoundingClientRect();
+    return [clamp((e.clientX - r.left) / r.width), clamp((e.clientY - r.top) / r.height)];
+  }
+
+  function handle(corners, i, what) {
+    const node = document.createElement("button");
+    node.type = "button";
+    node.className = "handle";
+    node.setAttribute("aria-label", what + ", corner " + (i + 1) + ": drag to move it");
+    const place = () => { node.style.left = 100 * corners[i][0] + "%"; node.style.top = 100 * corners[i][1] + "%"; };
+    place();
+    node.addEventListener("pointerdown", (e) => {
+      e.preventDefault();
+      e.stopPropagation();
+      node.setPointerCapture(e.pointerId);
+      const move = (m) => { corners[i] = where(m); place(); dragged = true; redraw(); };
+      const up = () => {
+        node.removeEventListener("pointermove", move);
+        node.removeEventListener("pointerup", up);
+        node.removeEventListener("pointercancel", up);
+        if (dragged) { dirty = drawing === null ? true : dirty; render(); }
+        setTimeout(() => { dragged = false; }, 0);
+      };
+      node.addEventListener("pointermove", move);
+      node.addEventListener("pointerup", up);
+      node.addEventListener("pointercancel", up);
+    });
+    node.addEventListener("click", (e) => e.stopPropagation());
+    return node;
   }
   document.addEventListener("camnet:tile", (e) => { if (e.detail.name === name) attach(e.detail.frame); });
   const existing = document.querySelector(".tile .frame");
@@ -42,33 +82,47 @@
     return node;
   }
 
-  function item(text, onRemove) {
+  function item(text, onRemove, onEdit) {
     const li = document.createElement("li");
     li.textContent = text;
-    if (onRemove) {
-      const remove = document.createElement("button");
-      remove.type = "button";
-      remove.textContent = "Remove";
-      remove.addEventListener("click", onRemove);
-      li.append(" ", remove);
+    for (const [label, action] of [["Remove", onRemove], ["Edit", onEdit]]) {
+      if (!action) continue;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      button.addEventListener("click", action);
+      li.append(" ", button);
     }
     list.append(li);
   }
 
+  function redraw() {
+    if (!svg) return;
+    svg.replaceChildren(
+      ...fixed.map((p) => shape("polygon", p, "fixed")),
+      ...saved.map((p) => shape("polygon", p, "saved")),
+      ...(drawing ? [shape("polyline", drawing, "draft")] : []),
+    );
+    svg.classList.toggle("drawing", drawing !== null);
+  }
+
   function render() {
-    if (svg) {
-      svg.replaceChildren(
-        ...fixed.map((p) => shape("polygon", p, "fixed")),
-        ...saved.map((p) => shape("polygon", p, "saved")),
-        ...(drawing ? [shape("polyline", drawing, "draft")] : []),
+    redraw();
+    if (handles && document.body.dataset.role !== "viewer") {
+      handles.replaceChildren(
+        ...saved.flatMap((p, n) => p.map((_, i) => handle(p, i, "saved mask " + (n + 1)))),
+        ...(drawing ? drawing.map((_, i) => handle(drawing, i, "new mask")) : []),
       );
-      svg.classList.toggle("drawing", drawing !== null);
     }
     list.replaceChildren();
     fixed.forEach((p, i) => item("Mask " + (i + 1) + " from the hub's config file (" + p.length + " corners)"));
     saved.forEach((p, i) => item("Saved mask " + (i + 1) + " (" + p.length + " corners)", () => {
       saved.splice(i, 1); dirty = true; render();
-    }));
+    }, drawing === null ? () => {
+      drawing = saved.splice(i, 1)[0]; dirty = true;
+      status.textContent = "Editing: drag corners, click to add one, then Finish and Save.";
+      render();
+    } : null));
     if (!fixed.length && !saved.length) item("No masks: motion anywhere in view counts.");
     drawBtn.disabled = drawing !== null;
     finishBtn.disabled = !drawing || drawing.length < 3;
@@ -79,10 +133,8 @@
   }
 
   function addCorner(e) {
-    if (!drawing) return;
-    const r = svg.getBoundingClientRect();
-    const clamp = (v) => Math.min(1, Math.max(0, Math.round(v * 10000) / 10000));
-    drawing.push([clamp((e.clientX - r.left) / r.width), clamp((e.clientY - r.top) / r.height)]);
+    if (!drawing || dragged) return;
+    drawing.push(where(e));
     render();
   }
 

@@ -2,6 +2,9 @@
 // id (fast with 100,000 events). Clicking one plays it: the hub replays the stored JPEGs as
 // MJPEG from any position (Chromium does not play MJPEG in <video>), the scrubber restarts the
 // replay where it is dropped, and a paused player shows the single frame at that position.
+// The list is live: every few seconds (while the tab is shown) the newest page is asked again,
+// new events appear at the top and an event that ends stops saying "recording…". Delete acts
+// after an undo window, so a wrong click costs nothing.
 // Camera names are untrusted: they only reach the DOM through textContent.
 "use strict";
 
@@ -12,6 +15,9 @@
   const player = $("player"), screen = $("screen"), scrubber = $("scrubber"), position = $("position");
   const toggle = $("toggle"), download = $("download");
   const PAGE = 50;
+  const LIVE_EVERY = 4000; // ms between looks at the newest events
+  const UNDO_FOR = 8000; // ms a deletion can be taken back
+  const doomed = new Map(); // event id -> timer of a deletion not yet sent
   let last = null; // id of the oldest event shown: the next page starts below it
   let current = null; // the event in the player
   let playing = false, playFrom = 0, playStarted = 0, clock = 0;
@@ -42,7 +48,7 @@
     const response = await fetch(query(more ? last : null), { cache: "no-store" });
     const events = await response.json();
     if (!response.ok) { summary.textContent = events.error; return; }
-    for (const event of events) list.append(item(event));
+    for (const event of events) if (!doomed.has(event.id)) list.append(item(event));
     if (events.length) last = events[events.length - 1].id;
     older.hidden = events.length < PAGE;
     none.hidden = list.children.length > 0;
@@ -54,6 +60,7 @@
     const li = el("li", "event");
     li.dataset.id = event.id;
     li.dataset.state = event.state;
+    li.dataset.duration = String(event.duration);
     li.tabIndex = 0;
     const img = el("img");
     img.alt = "";
@@ -72,7 +79,34 @@
     return li;
   }
 
-  function show(event) {
+  // --- live: the newest page again, merged into what is shown ---------------------------------
+  async function refresh() {
+    if (document.hidden) return;
+    let events;
+    try {
+      const response = await fetch(query(null), { cache: "no-store" });
+      if (!response.ok) return;
+      events = await response.json();
+    } catch (err) { return; } // the hub restarting: the next look will do
+    const rows = new Map([...list.children].map((li) => [Number(li.dataset.id), li]));
+    const newest = rows.size ? Math.max(...rows.keys()) : 0;
+    for (const event of [...events].reverse()) { // oldest first, so each new one goes on top
+      if (doomed.has(event.id)) continue;
+      const row = rows.get(event.id);
+      if (row) {
+        if (row.dataset.state !== event.state || row.dataset.duration !== String(event.duration)) row.replaceWith(item(event));
+      } else if (event.id > newest) {
+        list.prepend(item(event));
+      }
+      if (current && current.id === event.id && current.state !== event.state) show(event, true);
+    }
+    none.hidden = list.children.length > 0;
+    if (last === null && events.length) last = events[events.length - 1].id;
+  }
+  setInterval(refresh, LIVE_EVERY);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
+
+  function show(event, keepPlaying) {
     current = event;
     player.hidden = false;
     $("player-title").textContent = event.camera + " · " + when(event.start);
@@ -83,6 +117,7 @@
     download.setAttribute("aria-disabled", String(recording));
     $("delete").disabled = recording;
     $("busy").hidden = !recording;
+    if (keepPlaying) return; // the event ended while it played: only its buttons change
     play(0);
     player.scrollIntoView({ block: "nearest" });
   }
@@ -114,22 +149,42 @@
   scrubber.addEventListener("input", () => { pause(Number(scrubber.value)); });
   scrubber.addEventListener("change", () => { play(Number(scrubber.value)); });
   $("close").addEventListener("click", () => { player.hidden = true; screen.removeAttribute("src"); current = null; });
-  $("delete").addEventListener("click", async () => {
-    if (!current) return;
-    const response = await fetch("/api/events/" + current.id, {
-      method: "DELETE",
-      headers: { "Content-Type": "application/json" },
-      body: "{}",
+  // Delete hides the event at once and asks the hub only after UNDO_FOR ms; Undo puts it back.
+  async function send(id) {
+    doomed.delete(id);
+    const response = await fetch("/api/events/" + id, {
+      method: "DELETE", headers: { "Content-Type": "application/json" }, body: "{}", keepalive: true,
     });
-    if (response.ok) { // 202: the hub deletes it in a moment
-      const row = list.querySelector('[data-id="' + current.id + '"]');
-      if (row) row.remove();
-      player.hidden = true; screen.removeAttribute("src"); current = null;
-      summary.textContent = "Event deleted.";
-    } else {
-      summary.textContent = "Not deleted: " + ((await response.json()).error || response.status);
-    }
+    if (!response.ok) summary.textContent = "Not deleted: " + ((await response.json()).error || response.status);
+  }
+
+  function toast(text, undo) {
+    const bar = el("div", "undo");
+    bar.setAttribute("role", "status");
+    const button = el("button", "", "Undo");
+    button.type = "button";
+    button.addEventListener("click", () => { undo(); bar.remove(); });
+    bar.append(el("span", "", text), button);
+    document.body.append(bar);
+    button.focus();
+    setTimeout(() => bar.remove(), UNDO_FOR);
+  }
+
+  $("delete").addEventListener("click", () => {
+    if (!current) return;
+    const event = current, row = list.querySelector('[data-id="' + event.id + '"]');
+    const next = row ? row.nextSibling : null;
+    if (row) row.remove();
+    player.hidden = true; screen.removeAttribute("src"); current = null;
+    doomed.set(event.id, setTimeout(() => send(event.id), UNDO_FOR));
+    toast("Event deleted (" + event.camera + ", " + when(event.start) + ").", () => {
+      clearTimeout(doomed.get(event.id));
+      doomed.delete(event.id);
+      if (row) list.insertBefore(row, next && next.parentNode === list ? next : null);
+      summary.textContent = "Deletion undone.";
+    });
   });
+  window.addEventListener("pagehide", () => { for (const id of [...doomed.keys()]) send(id); });
   older.addEventListener("click", () => load(true));
   cameraSelect.addEventListener("change", () => load(false));
   day.addEventListener("change", () => load(false));
