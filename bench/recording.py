@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.scenes import SCENES
-from common.frames import Frame
 from common.motion import Motion
 from hub.events.index import EventIndex
 from hub.events.recorder import Recorder, RecordSettings
 from hub.events.retention import Retention
+from hub.frames import Frame
 
 
 def recording_cost(cameras: int = 16, seconds: float = 10.0, fps: float = 15.0) -> dict[str, Any]:

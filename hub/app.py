@@ -14,12 +14,12 @@ from pathlib import Path
 import cv2
 
 from common.config import ConfigError, HubConfig, Polygon, parse_size
-from common.frames import Frame
 from common.motion import MotionAnalyzer, MotionSettings
 from common.protocol import Message
 from hub.events.index import EventIndex
 from hub.events.recorder import Recorder, RecordSettings
 from hub.events.retention import Retention
+from hub.frames import Frame
 from hub.masks import SavedMasks, settings_for
 from hub.montage import Montage
 from hub.notify.discovery import Topics
@@ -32,6 +32,7 @@ from hub.security.keys import SenderGuard, SenderKeys, hub_keypair
 from hub.store import Camera, Cameras
 from hub.web import create_app
 from hub.web.server import WebServer
+from hub.web.services import Services
 from hub.worker import CameraWorker, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,12 @@ class Hub:
             guard=self.guard,
         )
         self.web = WebServer(
-            create_app(self), config.ip, config.port, config.max_streams, config.viewer_timeout, _tls(config)
+            create_app(self._services()),
+            config.ip,
+            config.port,
+            config.max_streams,
+            config.viewer_timeout,
+            _tls(config),
         )
         self._threads: list[threading.Thread] = []
         self._stopped = False
@@ -288,6 +294,28 @@ class Hub:
         authenticator = self.guard.authenticator if self.guard else None
         watched = [authenticator.thread] if authenticator and authenticator.thread else []
         return [*self._threads, *self.pool.threads, *watched]
+
+    def _services(self) -> Services:
+        """The collaborators the web side works with (it never sees the Hub itself)."""
+        return Services(
+            config=self.config,
+            data_dir=self.data_dir,
+            cameras=self.cameras,
+            events=self.events,
+            recorder=self.recorder,
+            masks=self.masks,
+            save_masks=self.save_masks,
+            montage=self.montage,
+            renderer=self.renderer,
+            access=self.access,
+            receiver=self.receiver,
+            guard=self.guard,
+            mqtt=self.mqtt,
+            webhooks=self.webhooks,
+            stopping=self.stopping,
+            health=self.health,
+            started_at=self.started_at,
+        )
 
     def _sender_guard(self) -> SenderGuard | None:
         if self.config.sender_auth != "curve":

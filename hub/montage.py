@@ -16,7 +16,7 @@ import time
 import cv2
 import numpy as np
 
-from common.frames import mjpeg_part
+from hub.frames import mjpeg_part
 from hub.store import ONLINE, Camera, Cameras
 
 log = logging.getLogger(__name__)

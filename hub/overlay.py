@@ -16,8 +16,8 @@ import threading
 import cv2
 import numpy as np
 
-from common.frames import Frame
 from common.throttle import Throttle
+from hub.frames import Frame
 
 log = logging.getLogger(__name__)
 RED, WHITE = (0, 0, 255), (255, 255, 255)

@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from common.frames import Frame
 from common.protocol import ProtocolError
 from common.rate import RateMeter
 from common.redact import redact
+from hub.frames import Frame
 
 log = logging.getLogger(__name__)
 ONLINE, OFFLINE, CAMERA_ERROR, VIEW_BLOCKED = "online", "offline", "camera-error", "view-blocked"

@@ -19,10 +19,10 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from common.frames import Frame, mjpeg_part
 from common.motion import Motion, MotionAnalyzer
 from common.protocol import Message
 from common.throttle import Throttle
+from hub.frames import Frame, mjpeg_part
 from hub.overlay import burn_in
 from hub.store import Camera
 

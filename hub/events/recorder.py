@@ -24,13 +24,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common.frames import Frame
 from common.throttle import Throttle
 from hub.events.index import DONE, EventIndex
 from hub.events.maintenance import Maintenance
 from hub.events.recovery import reconcile
 from hub.events.retention import Retention
 from hub.events.session import Counters, Kept, RecordSettings, Session
+from hub.frames import Frame
 
 __all__ = ["Kept", "RecordSettings", "Recorder"]
 

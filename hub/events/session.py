@@ -22,12 +22,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from common.frames import Frame
 from common.motion import Box
 from common.throttle import Throttle
 from hub.events.clips import ClipWriter
 from hub.events.index import CUT, DONE, EventIndex
 from hub.events.tracker import EventTracker, Step
+from hub.frames import Frame
 
 log = logging.getLogger(__name__)
 _throttle = Throttle(10.0)

@@ -28,10 +28,10 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from common.config import ConfigError
-from common.frames import Frame
 from common.throttle import Throttle
 from hub.events.api import message
 from hub.events.index import EventIndex
+from hub.frames import Frame
 from hub.notify.discovery import Topics, camera_entities, hub_entities
 from hub.store import ONLINE, Cameras
 

@@ -1,20 +1,17 @@
-"""The hub's web app: ``create_app(hub)`` builds a Flask app around a running Hub."""
+"""The hub's web app: ``create_app(services)`` builds a Flask app around the hub's collaborators."""
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 
 from hub.security.hosts import TrustedProxy
 from hub.web import auth, events, masks
 from hub.web.metrics import registry_for
+from hub.web.services import Services
 from hub.web.streams import Streams
 from hub.web.views import bp
-
-if TYPE_CHECKING:
-    from hub.app import Hub
 
 # Camera names come from senders: the page renders them as text and runs no inline script.
 CSP = (
@@ -23,20 +20,20 @@ CSP = (
 )
 
 
-def create_app(hub: Hub) -> Flask:
-    """A Flask app serving ``hub``'s cameras (the hub need not be started yet)."""
+def create_app(services: Services) -> Flask:
+    """A Flask app serving the cameras of ``services`` (the hub need not be started yet)."""
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["camnet.hub"] = hub
-    streams = Streams(hub)
+    app.extensions["camnet.services"] = services
+    streams = Streams(services)
     app.extensions["camnet.streams"] = streams
-    app.extensions["camnet.metrics"] = registry_for(hub, streams)
-    auth.install(app, hub.access)  # first: one guard in front of every route
+    app.extensions["camnet.metrics"] = registry_for(services, streams)
+    auth.install(app, services.access)  # first: one guard in front of every route
     app.register_blueprint(bp)
     app.register_blueprint(masks.bp)
     app.register_blueprint(events.bp)
     app.extensions["camnet.replays"] = threading.BoundedSemaphore(events.MAX_REPLAYS)
-    app.wsgi_app = TrustedProxy(app.wsgi_app, hub.config.trusted_proxy)  # type: ignore[method-assign]
+    app.wsgi_app = TrustedProxy(app.wsgi_app, services.config.trusted_proxy)  # type: ignore[method-assign]
 
     @app.after_request
     def secure(response: Response) -> Response:

@@ -1,5 +1,5 @@
-"""How every route answers: with this app's hub and streams, and with errors as JSON for API
-callers and plain text for people and players."""
+"""How every route answers: with this app's services and streams, and with errors as JSON for
+API callers and plain text for people and players."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from flask import Response, current_app, jsonify, request
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.web.services import Services
     from hub.web.streams import Streams
 
 
-def hub_of() -> Hub:
-    return current_app.extensions["camnet.hub"]  # type: ignore[no-any-return]
+def services_of() -> Services:
+    return current_app.extensions["camnet.services"]  # type: ignore[no-any-return]
 
 
 def streams_of() -> Streams:

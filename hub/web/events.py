@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file
 
-from common.frames import MJPEG_BOUNDARY, mjpeg_part
 from common.protocol import ProtocolError, validate_name
 from hub.events.api import describe
 from hub.events.clips import remux, replay
 from hub.events.index import RECORDING, Event
+from hub.frames import MJPEG_BOUNDARY, mjpeg_part
 from hub.web.answers import error as _error
-from hub.web.answers import hub_of as _hub
+from hub.web.answers import services_of as _services
 
 if TYPE_CHECKING:
     pass
@@ -56,13 +56,13 @@ def list_events() -> Response:
         before = _number("before", int, 1, 2**62)
     except (ValueError, ProtocolError) as exc:
         return _error(400, getattr(exc, "reason", None) or str(exc))
-    events = _hub().events.events(camera, since, until, before, limit)
-    counts = _hub().events.clip_counts([e.id for e in events])
+    events = _services().events.events(camera, since, until, before, limit)
+    counts = _services().events.clip_counts([e.id for e in events])
     return jsonify([describe(e, counts.get(e.id, 1)) for e in events])
 
 
 def _event(event_id: int) -> Event | Response:
-    event = _hub().events.event(event_id)
+    event = _services().events.event(event_id)
     if event is None:
         return _error(404, f"no event {event_id}; it may have been deleted by retention (see /api/events)")
     return event
@@ -73,7 +73,7 @@ def get_event(event_id: int) -> Response:
     found = _event(event_id)
     if isinstance(found, Response):
         return found
-    return jsonify(describe(found, len(_hub().events.clips(event_id)) or 1))
+    return jsonify(describe(found, len(_services().events.clips(event_id)) or 1))
 
 
 @bp.delete("/api/events/<int:event_id>")
@@ -83,7 +83,7 @@ def delete_event(event_id: int) -> Response:
         return found
     if found.state == RECORDING:
         return _error(409, f"event {event_id} is still recording; delete it once it has ended")
-    if not _hub().recorder.maintenance.delete(event_id):
+    if not _services().recorder.maintenance.delete(event_id):
         return _error(503, "the recorder is busy (its work queue is full); retry in a few seconds")
     return Response(status=202)  # the maintenance worker deletes it in a moment
 
@@ -91,7 +91,7 @@ def delete_event(event_id: int) -> Response:
 def _file(relative: str | None, mimetype: str, **options: Any) -> Response:
     if not relative:
         return _error(404, "this event has no such file (yet)")
-    path = _hub().data_dir / relative
+    path = _services().data_dir / relative
     if not path.is_file():
         return _error(404, "the file is gone (deleted by retention, or the disk is missing)")
     return send_file(path, mimetype=mimetype, conditional=True, max_age=3600, **options)
@@ -117,7 +117,7 @@ def clip(event_id: int) -> Response:
     found = _event(event_id)
     if isinstance(found, Response):
         return found
-    clips = _hub().events.clips(event_id)
+    clips = _services().events.clips(event_id)
     try:
         part = _number("part", int, 1, max(len(clips), 1))
     except ValueError as exc:
@@ -132,7 +132,7 @@ def clip(event_id: int) -> Response:
     name = f"{safe}-{stamp}" + (f"-{part}" if part is not None and len(clips) > 1 else "") + ".mkv"
     if len(chosen) == 1:
         return _file(chosen[0].path, "video/x-matroska", as_attachment=True, download_name=name)
-    hub = _hub()
+    hub = _services()
     files = [(hub.data_dir / c.path, c.start - found.start) for c in chosen]
     fps = found.frames / max(sum((c.end or c.start) - c.start for c in chosen), 0.1)
     return Response(
@@ -151,7 +151,7 @@ def _replay_of(event_id: int) -> tuple[float, list[tuple[Path, float]]] | Respon
         at = _number("t", float, 0, 86400 * 7) or 0.0
     except ValueError as exc:
         return _error(400, str(exc))
-    hub = _hub()
+    hub = _services()
     return at, [(hub.data_dir / c.path, c.start - found.start) for c in hub.events.clips(event_id)]
 
 
@@ -166,7 +166,7 @@ def play(event_id: int) -> Response:
         return _error(503, f"{MAX_REPLAYS} replays are running; close one and retry")
     start, files = found
     return Response(
-        _Paced(files, start, _hub().stopping, slots),
+        _Paced(files, start, _services().stopping, slots),
         mimetype=f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
         headers={"Cache-Control": "no-store"},
     )

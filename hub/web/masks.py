@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 from common.config import ConfigError, parse_masks
 from common.protocol import ProtocolError, validate_name
 from hub.web.answers import error as _error
-from hub.web.answers import hub_of as _hub
+from hub.web.answers import services_of as _services
 
 if TYPE_CHECKING:
     pass
@@ -30,7 +30,7 @@ def _known(name: str) -> str | None:
         validate_name(name)
     except ProtocolError as exc:
         return exc.reason
-    hub = _hub()
+    hub = _services()
     if hub.cameras.get(name) is None and name not in hub.config.cameras:
         known = ", ".join(repr(c.name) for c in hub.cameras.all()) or "none yet"
         return f"no camera named {name!r}; cameras connected: {known}"
@@ -38,7 +38,7 @@ def _known(name: str) -> str | None:
 
 
 def _state(name: str) -> dict[str, Any]:
-    hub = _hub()
+    hub = _services()
     fixed = hub.config.cameras.get(name, {}).get("masks", ())
     return {"camera": name, "config": _listed(fixed), "saved": _listed(hub.masks.get(name))}
 
@@ -69,7 +69,7 @@ def put_masks(name: str) -> Response:
     except ConfigError as exc:
         return _error(400, str(exc))
     try:
-        _hub().save_masks(name, masks)
+        _services().save_masks(name, masks)
     except OSError as exc:
         log.error("could not save masks of camera %r: %s", name, exc)
         return _error(500, f"could not save the masks in the data directory: {exc.strerror}; check its disk")

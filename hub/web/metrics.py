@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.web.services import Services
     from hub.web.streams import Streams
 
 CAMERA_COUNTERS = {  # metric name: (description key, help)
@@ -33,7 +33,7 @@ CAMERA_COUNTERS = {  # metric name: (description key, help)
 class HubCollector:
     """Builds every metric family from the hub's state on each scrape."""
 
-    def __init__(self, hub: Hub, streams: Streams) -> None:
+    def __init__(self, hub: Services, streams: Streams) -> None:
         self.hub = hub
         self.streams = streams
 
@@ -165,7 +165,7 @@ class HubCollector:
         )  # fmt: skip
 
 
-def registry_for(hub: Hub, streams: Streams) -> CollectorRegistry:
+def registry_for(hub: Services, streams: Streams) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(HubCollector(hub, streams))  # type: ignore[arg-type]
     return registry

@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from common.frames import Frame, mjpeg_part, record
+from hub.frames import Frame, mjpeg_part, record
 from hub.store import Camera, Waker
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.web.services import Services
 
 WAKE_EVERY = 1.0  # seconds; lets streams notice shutdown and send camera status
 # An MJPEG stream of a silent camera repeats its last frame this often: players do not time
@@ -46,7 +46,7 @@ class Stream:
 class Streams:
     """Counts open streams (per camera and in all) and builds their bodies."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Services) -> None:
         self.hub = hub
         self.limit = hub.config.max_streams
         self._lock = threading.Lock()

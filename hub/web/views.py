@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from common.frames import MJPEG_BOUNDARY
 from common.protocol import ProtocolError, validate_name
+from hub.frames import MJPEG_BOUNDARY
 from hub.store import OFFLINE, Camera
 from hub.web.answers import error as _error
-from hub.web.answers import hub_of as _hub
+from hub.web.answers import services_of as _services
 from hub.web.answers import streams_of as _streams
 from hub.web.metrics import exposition
 from hub.web.streams import Stream
@@ -26,10 +26,10 @@ NO_STORE = {"Cache-Control": "no-store, no-cache, must-revalidate", "Pragma": "n
 
 
 def _camera(name: str) -> Camera | Response:
-    camera = _hub().cameras.get(name)
+    camera = _services().cameras.get(name)
     if camera is not None:
         return camera
-    known = ", ".join(repr(c.name) for c in _hub().cameras.all()) or "none yet"
+    known = ", ".join(repr(c.name) for c in _services().cameras.all()) or "none yet"
     return _error(
         404, f"no camera named {name!r}; cameras connected: {known}. Check the sender's --name, or see /api/cameras"
     )
@@ -61,7 +61,7 @@ def camera_page(name: str) -> Any:
 
 @bp.get("/video_feed")
 def first_feed() -> Response:
-    cameras = _hub().cameras.all()
+    cameras = _services().cameras.all()
     if not cameras:
         return _error(503, "no camera has connected yet; start a sender (camnet-sender --server-ip HUB ...)")
     return _streaming(_streams().mjpeg(cameras[0], overlay=True), MJPEG_TYPE)
@@ -92,7 +92,7 @@ def snapshot(name: str) -> Response:
         return _error(503, f"camera {name!r} has not sent a decodable frame yet")
     body: bytes | None = frame.jpeg
     if request.args.get("overlay", "0") in ("1", "true", "yes"):
-        body = _hub().renderer.render(frame)  # rendered once per frame, however many ask
+        body = _services().renderer.render(frame)  # rendered once per frame, however many ask
         if body is None:
             return _error(503, f"could not draw the overlay on camera {name!r}'s frame; retry, or omit ?overlay=1")
     return Response(body, mimetype="image/jpeg", headers={**NO_STORE, "X-Camnet-Seq": str(frame.seq)})
@@ -100,7 +100,7 @@ def snapshot(name: str) -> Response:
 
 @bp.get("/api/cameras")
 def api_cameras() -> Response:
-    hub = _hub()
+    hub = _services()
     return jsonify([c.describe() for c in hub.cameras.all()])
 
 
@@ -110,7 +110,7 @@ def forget_camera(name: str) -> Response:
     found = _camera(name)
     if isinstance(found, Response):
         return found
-    hub = _hub()
+    hub = _services()
     if found.status() != OFFLINE:
         return _error(
             409,
@@ -126,7 +126,7 @@ def api_stream() -> Response:
     """The page's stream. Body: ``{"cameras": {"<name>": <max fps, 0 for all>}}``."""
     body = request.get_json(silent=True)
     wanted = body.get("cameras") if isinstance(body, dict) else None
-    if not isinstance(wanted, dict) or len(wanted) > _hub().config.max_cameras:
+    if not isinstance(wanted, dict) or len(wanted) > _services().config.max_cameras:
         return _error(400, 'send JSON {"cameras": {"<name>": <max fps, 0 for every frame>}}')
     rates: dict[str, float] = {}
     for name, fps in wanted.items():
@@ -149,7 +149,7 @@ def favicon() -> Response:
 @bp.get("/healthz")
 def healthz() -> Response:
     """200 while the hub receives and serves, 503 with the reason otherwise."""
-    hub = _hub()
+    hub = _services()
     problem = hub.health()
     if g.get("principal") is None:  # anonymous while logins are required: up or not, nothing more
         response = jsonify({"status": "ok" if problem is None else "failing"})

@@ -16,13 +16,13 @@ import cv2
 import pytest
 
 from common.durable import atomic_write
-from common.frames import Frame
 from common.motion import QUIET, Motion
 from hub.events.clips import ClipWriter, frames_of
 from hub.events.index import CUT, DONE, RECORDING, EventIndex
 from hub.events.recorder import Recorder, RecordSettings
 from hub.events.recovery import reconcile
 from hub.events.retention import Retention
+from hub.frames import Frame
 from tests.conftest import jpeg, scene
 
 MOVING = Motion(True, (10, 10, 50, 50), ((10, 10, 50, 50),))

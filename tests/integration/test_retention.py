@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from common.frames import Frame
 from common.motion import QUIET, Motion
 from hub.events.clips import ClipWriter, frames_of
 from hub.events.index import CUT, DONE, EventIndex
 from hub.events.recorder import Recorder, RecordSettings
 from hub.events.recovery import reconcile
 from hub.events.retention import Retention
+from hub.frames import Frame
 from tests.conftest import jpeg, scene
 
 DAY = 86400.0

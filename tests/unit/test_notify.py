@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from common.config import ConfigError
-from common.frames import Frame
 from common.motion import QUIET, Motion
 from hub.events.index import EventIndex
+from hub.frames import Frame
 from hub.notify.discovery import Topics, camera_entities, slug, topic_level
 from hub.notify.mqtt import Broker, MqttBridge
 from hub.store import Cameras

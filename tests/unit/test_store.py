@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from common.frames import Frame
 from common.motion import BLOCKED, QUIET, Motion
 from common.protocol import ProtocolError
+from hub.frames import Frame
 from hub.montage import Montage
 from hub.store import OFFLINE, ONLINE, VIEW_BLOCKED, Cameras
 
