@@ -59,12 +59,13 @@ class Camera:
         self._cond = threading.Condition()
         self.watchers: frozenset[Waker] = frozenset()  # page streams watching; set by the registry
         self.frame: Frame | None = None
-        self.received = 0  # frames received (receiver thread)
-        self.dropped = 0  # frames replaced before the worker got to them (receiver thread)
-        self.analyzed = 0  # frames run through the detector (worker thread)
-        self.bad_frames = 0  # frames that did not decode (worker thread)
-        self.restarts = 0  # times the worker recovered from an unexpected error
-        self.model_resets = 0  # times a lasting change of frame size rebuilt the motion model
+        # Each counter has one writer at a time, named here; readers (the page, /metrics) only read.
+        self.received = 0  # frames received (the receive thread alone)
+        self.dropped = 0  # frames replaced before the worker got to them (under the pool's lock)
+        self.analyzed = 0  # frames run through the detector (the one analysis thread holding this camera)
+        self.bad_frames = 0  # frames that did not decode (the same)
+        self.restarts = 0  # times the worker recovered from an unexpected error (the pool thread that caught it)
+        self.model_resets = 0  # times a lasting change of frame size rebuilt the motion model (analysis thread)
         self.recording = False  # an event's clip is being written (set by the recorder)
         self.recording_error: str | None = None  # why recording fails, while it does
         self.last_seen = clock()
@@ -77,7 +78,7 @@ class Camera:
         self.motion_seconds = 0.0  # closed motion time; see motion_total()
         self._last_frame = self.last_seen
         self._rate = RateMeter(clock=clock)
-        self.overlay_viewers = 0  # streams that want the overlay burned in (written by the web app)
+        self.overlay_viewers = 0  # streams that want the overlay burned in (web threads, under the Streams lock)
 
     def claim(self, sender_id: str | None) -> None:
         """Bind the name to the sender ``sender_id``, or raise ProtocolError("name-conflict")

@@ -89,6 +89,7 @@ class MqttBridge:
         self.connected = False
         self.published = 0
         self.dropped = 0
+        self._dropped_lock = threading.Lock()
         self.last_error: str | None = None
         self._wake = threading.Event()
         self._resync = threading.Event()  # set by paho's thread, taken by the mqtt thread
@@ -114,9 +115,13 @@ class MqttBridge:
     def event(self, kind: str, event_id: int, camera: str) -> None:
         """The recorder opened, grew or ended an event."""
         if len(self._news) == self.QUEUE:
-            self.dropped += 1
+            self._count_dropped()
         self._news.append((kind, event_id, camera))
         self._wake.set()
+
+    def _count_dropped(self) -> None:
+        with self._dropped_lock:  # the record thread (events) and the mqtt thread (outbox) both drop
+            self.dropped += 1
 
     def state(self) -> dict[str, Any]:
         return {
@@ -212,7 +217,7 @@ class MqttBridge:
     def _queue(self, topic: str, payload: bytes, retain: bool) -> None:
         if len(self._outbox) >= self.QUEUE:
             self._outbox.popleft()
-            self.dropped += 1
+            self._count_dropped()
         self._outbox.append((topic, payload, retain))
 
     def _flush(self) -> None:
@@ -225,7 +230,7 @@ class MqttBridge:
             if info.rc in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
                 self.published += 1
             else:  # paho's own queue is full: the broker is too slow
-                self.dropped += 1
+                self._count_dropped()
 
     def _goodbye(self) -> None:
         """A clean stop: say offline ourselves (a clean disconnect sends no last will)."""

@@ -56,6 +56,7 @@ class Streams:
         self.montages = 0  # montage streams (/video_feed/all)
         self.refused = 0
         self._state: tuple[float, bytes] = (-1e9, b"")
+        self._state_lock = threading.Lock()
 
     def _acquire(self, kind: str, camera: Camera | None = None, overlay: bool = False) -> bool:
         """Take a slot for a stream of ``kind`` (mjpeg, page or montage)."""
@@ -175,13 +176,14 @@ class Streams:
 
     def state_record(self) -> bytes:
         """The list of cameras as a stream record, rebuilt at most twice a second for everyone."""
-        now = time.monotonic()
-        built, packet = self._state
-        if now - built >= 0.5:
-            cameras = [c.describe() for c in self.hub.cameras.all()]
-            packet = record({"type": "cameras", "time": round(time.time(), 3), "cameras": cameras})
-            self._state = (now, packet)
-        return packet
+        with self._state_lock:  # every page stream's thread may find it stale: one rebuilds, the others wait
+            now = time.monotonic()
+            built, packet = self._state
+            if now - built >= 0.5:
+                cameras = [c.describe() for c in self.hub.cameras.all()]
+                packet = record({"type": "cameras", "time": round(time.time(), 3), "cameras": cameras})
+                self._state = (now, packet)
+            return packet
 
 
 def _newer(camera: Camera | None, sent: tuple[int, float] | None, now: float, interval: float) -> Frame | None:

@@ -4,6 +4,8 @@ and page streams woken only by the cameras they watch."""
 from __future__ import annotations
 
 import threading
+import time
+import types
 
 import pytest
 
@@ -12,6 +14,7 @@ from common.protocol import ProtocolError
 from hub.frames import Frame
 from hub.montage import Montage
 from hub.store import OFFLINE, ONLINE, VIEW_BLOCKED, Cameras
+from hub.web.streams import Streams
 
 
 class Clock:
@@ -147,3 +150,32 @@ def test_a_blocked_view_is_a_camera_state(clock: Clock) -> None:
     assert b'"blocked":true' in camera.frame.packet  # type: ignore[union-attr]
     camera.publish(frame("doorbell", 3, False))
     assert camera.status() == ONLINE
+
+
+def test_the_camera_list_record_is_built_once_for_every_page_that_finds_it_stale(clock: Clock) -> None:
+    cameras = Cameras(4, clock=clock)
+    cameras.get_or_add("porch")
+    built = []
+    real = cameras.all
+
+    def counted() -> list:  # type: ignore[type-arg]
+        built.append(1)
+        time.sleep(0.01)  # describing many cameras takes a while
+        return real()
+
+    cameras.all = counted  # type: ignore[method-assign]
+    streams = Streams(types.SimpleNamespace(config=types.SimpleNamespace(max_streams=10), cameras=cameras))  # type: ignore[arg-type]
+    barrier = threading.Barrier(16)
+    records: list[bytes] = []
+
+    def page() -> None:
+        barrier.wait()
+        records.append(streams.state_record())
+
+    threads = [threading.Thread(target=page) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert len(records) == 16 and len(set(records)) == 1
+    assert len(built) == 1, "one page thread rebuilds it, the others use it"
