@@ -30,7 +30,9 @@ atexit.register(shutil.rmtree, STATE, True)
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "CAMNET_DATA_DIR": STATE}
 
 
-SCENARIOS = ["capacity", "viewers", "pages", "latency", "memory", "sender", "curve", "mqtt", "motion", "recording"]
+SCENARIOS = [
+    "capacity", "viewers", "pages", "latency", "memory", "sender", "curve", "mqtt", "logins", "motion", "recording",
+]  # fmt: skip
 _given: set[int] = set()
 
 
@@ -483,6 +485,10 @@ def table(r: dict[str, Any]) -> str:
         lines.append(row("CURVE vs none", r["curve"]))
     if "mqtt" in r:
         lines.append(row("MQTT on vs off", r["mqtt"]))
+    if "logins" in r:
+        from bench.logins import row as logins_row
+
+        lines.append(logins_row(r["logins"]))
     return "\n".join(lines)
 
 
@@ -526,6 +532,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.variants import mqtt_cost
 
         results["mqtt"] = mqtt_cost(2 if smoke else 16, 20 if smoke else 30, warm, secs, 1 if smoke else 3)
+    if "logins" in want:
+        from bench.logins import login_flood
+
+        results["logins"] = login_flood(2.0 if smoke else 8.0)
     if "motion" in want:
         from bench import motion_quality, scenes
 

@@ -191,7 +191,8 @@ class LiveSource:
             raise SourceError(
                 self._failed
                 if opened is False and self._failed
-                else f"cannot open {kind} source {self.shown!r}: it did not answer within {self.TIMEOUT + 2:.0f} s"
+                else f"cannot open {'network camera' if kind == 'url' else 'camera'} {self.shown!r}: it did not answer "
+                f"within {self.TIMEOUT + 2:.0f} s"
             )
 
     def _open(self) -> cv2.VideoCapture:

@@ -231,7 +231,7 @@ def test_a_stream_that_never_answers_fails_the_open_in_bounded_time(monkeypatch:
     monkeypatch.setattr(LiveSource, "TIMEOUT", 1.0)
     started = time.monotonic()
     try:
-        with pytest.raises(Exception, match="cannot open url source"):
+        with pytest.raises(Exception, match="cannot open network camera"):
             LiveSource(f"http://127.0.0.1:{server.getsockname()[1]}/stream", "url")
     finally:
         server.close()

@@ -35,6 +35,9 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     assert cap["ratio_per_cpu_s"] == camnet["analysed_per_cpu_s"] / cap["seed"]["analysed_per_cpu_s"]
     viewers = data["viewers"]["2"]
     assert viewers["duplicates"] == 0 and viewers["median_fps"] > 10, "a 30 fps camera reached its viewers"
+    logins = data["logins"]
+    assert logins["answered"] == 60 and set(logins["statuses"]) <= {"401", "429", "503"}, logins
+    assert logins["burst"]["viewer_fps"] > 0, "the viewer was watching during the flood"
     pages = data["pages"]
     assert pages["foreign_frames"] == 0, "page streams get only the cameras they asked for"
     assert pages["median_delivered_share"] > 0.5

@@ -58,7 +58,8 @@ def test_ffmpeg_decodes_the_mjpeg_stream(hub: Hub, raw_sender: RawSender) -> Non
         stop.set()
         feeder.join()
     assert result.returncode == 0, result.stderr.decode()
-    assert len(result.stdout) == 10 * 640 * 480, "ten whole 640x480 frames decoded"
+    band = 26  # the overlay's timestamp, on a band under the 640x480 picture (hub/overlay.py)
+    assert len(result.stdout) == 10 * 640 * (480 + band), "ten whole frames decoded"
 
 
 def test_wheel_ships_templates_and_static_files(tmp_path: Path) -> None:
