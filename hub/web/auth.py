@@ -167,7 +167,7 @@ def _basic(access: Access, user: str, password: str) -> tuple[Principal | None, 
             return Principal(remembered.user, remembered.role, "user"), remembered.stored
         access.verified.forget(user, password)
     stored = access.users.hash_of(user)
-    found = _password(access, user, password)
+    found = _password(access, user, password, by="HTTP Basic")
     if found is not None and stored is not None:
         access.verified.keep(user, password, found.role, stored)
     return found, stored
@@ -178,7 +178,7 @@ def _client() -> str:
     return request.remote_addr or "unknown"
 
 
-def _password(access: Access, user: str, password: str) -> Principal | None:
+def _password(access: Access, user: str, password: str, by: str = "the login form") -> Principal | None:
     """Check a user's password, through the throttle and the checker's slots (form and Basic
     alike): a wait or a full checker is an answer at once, never a queue on a web thread."""
     client = _client()
@@ -191,10 +191,11 @@ def _password(access: Access, user: str, password: str) -> Principal | None:
         role = access.users.verify(user, password)
     if role is None:
         access.throttle.failed(user, client)
-        log.info("login failed for %r from %s", user[:64], client)
+        log.info("login failed for %r from %s (%s)", user[:64], client, by)
         return None
     access.throttle.succeeded(user, client)
-    log.info("%r logged in from %s", user, client)
+    # a player's Basic password is checked again every few minutes: not worth a line each time
+    log.log(logging.INFO if by == "the login form" else logging.DEBUG, "%r logged in from %s (%s)", user, client, by)
     return Principal(user, role, "user")
 
 
