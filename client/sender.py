@@ -116,7 +116,7 @@ class Sender:
             public = self.curve.public.decode() if self.curve else "KEY"
             return (
                 f"the hub refused this sender's key: allow it on the hub with "
-                f"`camnet-hub sender allow {self.name!r} {public}`; retrying with backoff"
+                f"`camnet-hub sender allow -- {self.name!r} {public}`; retrying with backoff"
             )
         if failed == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
             return (

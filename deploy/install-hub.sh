@@ -53,7 +53,7 @@ Add people with:  sudo $PREFIX/venv/bin/camnet-hub user add NAME --role viewer -
 
 The hub's public key (senders' --hub-key):
   $hub_key
-Senders: sudo deploy/install-sender.sh --hub ${address:-HUB} --hub-key '$hub_key' ...
+Senders: sudo deploy/install-sender.sh --hub ${address:-HUB} --hub-key='$hub_key' ...
 then allow each one here with the command it prints (camnet-hub sender allow CAMERA KEY).
 Sender authentication is "$SENDER_AUTH"; to require keys set sender_auth = "curve" in $CONF_DIR/hub.toml.
 MSG

@@ -21,6 +21,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --hub) HUB=$2; shift 2 ;;
     --hub-key) HUB_KEY=$2; shift 2 ;;
+    --hub-key=*) HUB_KEY=${1#--hub-key=}; shift ;;  # a Z85 key may start with "-"
     --source) SOURCE=$2; shift 2 ;;
     --name) NAME=$2; shift 2 ;;
     --instance) INSTANCE=$2; shift 2 ;;
@@ -77,7 +78,7 @@ if [ -n "$HUB_KEY" ]; then
     public=$(runuser -u camnet -- "$PREFIX/venv/bin/camnet-sender" --key-file "$STATE/sender.key_secret" --show-key)
   fi
   allow="On the hub, allow this camera's key (it gets no frame in until then):
-  sudo /opt/camnet/venv/bin/camnet-hub sender allow '$NAME' '$public'
+  sudo /opt/camnet/venv/bin/camnet-hub sender allow -- '$NAME' '$public'
 "
 fi
 install_unit "$UNIT" "$SERVICE"

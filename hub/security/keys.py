@@ -104,7 +104,7 @@ class Authenticator:
         if held is not None:
             log.warning(
                 "refused a sender whose key is not allowed: %s%s. If it is yours, allow it for its camera "
-                "on the hub: camnet-hub sender allow CAMERA %s",
+                "on the hub: camnet-hub sender allow -- CAMERA %s",
                 text,
                 f" ({held} more tries since the last report)" if held else "",
                 text,
@@ -152,7 +152,7 @@ class SenderGuard:
             raise ProtocolError(
                 "auth",
                 f"this sender's key may send as {names}, not {camera!r}; send under that name, or allow the key "
-                f"for this camera on the hub: camnet-hub sender allow {camera!r} {key}",
+                f"for this camera on the hub: camnet-hub sender allow -- {camera!r} {key}",
             )
 
     def stop(self) -> None:

@@ -198,4 +198,4 @@ def test_install_sender_with_a_hub_key_prints_the_allow_command(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert f"hub_key={key}" in result.stdout and "key_file=/var/lib/camnet-sender/sender.key_secret" in result.stdout
     assert "--show-key" in result.stdout
-    assert "camnet-hub sender allow 'porch' 'SENDER_PUBLIC_KEY'" in result.stdout
+    assert "camnet-hub sender allow -- 'porch' 'SENDER_PUBLIC_KEY'" in result.stdout

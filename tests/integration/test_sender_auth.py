@@ -65,7 +65,7 @@ def test_strangers_get_nothing_in_and_each_is_told_why(
     try:
         assert stranger.send(frame("stranger")) is None
         assert "refused this sender's key" in (stranger.problem or "")
-        assert f"camnet-hub sender allow 'stranger' {stranger.curve.public.decode()}" in stranger.problem  # type: ignore[union-attr,operator]
+        assert f"camnet-hub sender allow -- 'stranger' {stranger.curve.public.decode()}" in stranger.problem  # type: ignore[union-attr,operator]
         assert wrong_hub.send(frame("garage")) is None
         assert "hub_key is not this hub's public key" in (wrong_hub.problem or "")
         assert plain.send(frame("plain")) is None
@@ -78,7 +78,7 @@ def test_strangers_get_nothing_in_and_each_is_told_why(
         stock.close()
     assert hub.cameras.all() == [] and hub.receiver.messages == 0
     assert hub.guard.authenticator.refused >= 1  # type: ignore[union-attr]
-    assert any("not allowed" in r.message and "sender allow CAMERA" in r.message for r in caplog.records)
+    assert any("not allowed" in r.message and "sender allow -- CAMERA" in r.message for r in caplog.records)
     wait_until(lambda: hub.receiver.errors["handshake"] >= 2)  # the wrong hub key and the plain sender
 
 
@@ -166,6 +166,12 @@ def test_key_files_are_private(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_key_that_starts_with_a_dash_can_be_allowed_as_the_hint_says(tmp_path: Path) -> None:
+    key = "-" + "bcdefghijklmnopqrstuvwxyz0123456789ABCD"  # Z85 has "-": one key in 85 starts with it
+    assert cli.main(["sender", "allow", "--data-dir", str(tmp_path), "--", "porch", key]) == 0
+    assert cli.main(["sender", "list", "--data-dir", str(tmp_path)]) == 0
+
+
 def test_a_refused_sender_process_says_what_to_do_in_one_line(tmp_path: Path) -> None:
     """The real camnet-sender against a real curve hub: one clear log line, then it retries."""
     data, http, zport = tmp_path / "hub", free_port(), free_port()
@@ -177,7 +183,7 @@ def test_a_refused_sender_process_says_what_to_do_in_one_line(tmp_path: Path) ->
     )  # fmt: skip
     args = ["client.cli", "--server-ip", "127.0.0.1", "--server-port", str(zport), "--source", "synthetic"]
     sender = start_process(
-        [*args, "--name", "porch", "--hub-key", public.decode(), "--key-file", str(tmp_path / "s.key_secret")]
+        [*args, "--name", "porch", f"--hub-key={public.decode()}", "--key-file", str(tmp_path / "s.key_secret")]
     )
     try:
         lines: list[str] = []
@@ -188,7 +194,7 @@ def test_a_refused_sender_process_says_what_to_do_in_one_line(tmp_path: Path) ->
             lines.append(line)
         said = next(line for line in lines if "sender allow" in line)
         sender_public = (tmp_path / "s.key").read_text().split('"')[1]
-        assert f"camnet-hub sender allow 'porch' {sender_public}" in said
+        assert f"camnet-hub sender allow -- 'porch' {sender_public}" in said
         assert sender.poll() is None, "it keeps retrying"
     finally:
         for proc in (sender, hub):
