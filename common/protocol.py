@@ -71,7 +71,7 @@ class Message:
     def camera_error(self) -> str | None:
         """The sender's description of a failing camera, or None when the camera works."""
         if self.info.get("status") == CAMERA_ERROR:
-            return redact(str(self.info.get("error") or "camera error"))  # an older sender's text may hold one
+            return str(self.info.get("error") or "camera error")
         return None
 
 
@@ -188,6 +188,8 @@ def _parse_info(raw: object) -> dict[str, Any]:
         value = raw.get(key)
         if isinstance(value, str):
             info[key] = "".join(ch for ch in value[:limit] if ch.isprintable())
+    if "error" in info:  # shown on the page and in the API: an older sender's text may hold a URL's password
+        info["error"] = redact(info["error"])
     for key in _INFO_NUM:
         value = raw.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e9:

@@ -16,7 +16,6 @@ from typing import Any
 
 from common.protocol import ProtocolError
 from common.rate import RateMeter
-from common.redact import redact
 from hub.frames import Frame
 
 log = logging.getLogger(__name__)
@@ -108,7 +107,7 @@ class Camera:
         self.last_seen_wall = time.time()
         self.camera_error = camera_error
         if info:
-            self.info = {**info, "error": redact(str(info["error"]))} if "error" in info else info
+            self.info = info
 
     def publish(self, frame: Frame) -> None:
         """Make ``frame`` the latest and wake every viewer waiting for it."""

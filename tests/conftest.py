@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -156,6 +157,29 @@ def start_process(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
         env.setdefault("CAMNET_DATA_DIR", tempfile.mkdtemp(prefix="camnet-test-"))
     kwargs = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, **kwargs}
     return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, **kwargs)  # type: ignore[call-overload]
+
+
+class Output:
+    """A process's output, read on a thread so the test can wait for a line."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc, self.text = proc, ""
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in iter(self.proc.stdout.readline, b""):
+            self.text += line.decode(errors="replace")
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self._thread.join(5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return self.text
 
 
 @pytest.fixture

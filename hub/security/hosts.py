@@ -80,10 +80,18 @@ class AllowedHosts:
         if public_url:
             names.add(urllib.parse.urlsplit(public_url).hostname or "")
         self.names = frozenset(host_name(n) for n in names if n)
+        self._local: set[str] = set()  # IP literals found to be ours (bounded: this machine's addresses)
 
     def allows(self, host: str) -> bool:
         name = host_name(host)
-        return bool(name) and (name in self.names or is_loopback(name) or is_local_address(name))
+        if not name:
+            return False
+        if name in self.names or name in self._local or is_loopback(name):
+            return True
+        if is_local_address(name):  # a bind() per request only until the address is known
+            self._local.add(name)  # web threads add the same strings: a set's add is atomic
+            return True
+        return False
 
     def same_origin(self, origin: str, host: str, scheme: str) -> bool:
         """Is ``origin`` (an Origin header) this hub: an allowed name, with the request's port?"""

@@ -12,8 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import RawSender, free_port, jpeg, scene, start_process, wait_until
-from tests.integration.test_sender_errors import Output
+from tests.conftest import Output, RawSender, free_port, jpeg, scene, start_process, wait_until
 
 pytestmark = pytest.mark.slow
 

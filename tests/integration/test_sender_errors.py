@@ -4,41 +4,16 @@ start is reported to the hub and retried, and no camera password is shown anywhe
 from __future__ import annotations
 
 import json
-import subprocess
-import threading
 import time
 from collections.abc import Callable
 
 import pytest
 
 from hub.app import Hub
-from tests.conftest import free_port, start_process, wait_until
+from tests.conftest import Output, free_port, start_process, wait_until
 
 pytestmark = pytest.mark.slow
 SECRET_URL = "rtsp://admin:S3cret-pw@127.0.0.1:{port}/stream1"
-
-
-class Output:
-    """A process's output, read on a thread so the test can wait for a line."""
-
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
-        self.proc, self.text = proc, ""
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in iter(self.proc.stdout.readline, b""):
-            self.text += line.decode(errors="replace")
-
-    def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-        self._thread.join(5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        return self.text
 
 
 def sender(*args: str) -> Output:

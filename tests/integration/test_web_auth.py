@@ -21,7 +21,7 @@ from werkzeug.routing import Rule
 from hub.app import Hub
 from hub.security.access import Access
 from hub.web.auth import PUBLIC, VIEWER_MAY_POST, Revocable
-from tests.conftest import RawSender, jpeg, scene, wait_until
+from tests.conftest import Output, RawSender, free_port, jpeg, scene, start_process, wait_until
 
 ADMIN, VIEWER = ("ada", "ada-password-1"), ("vic", "vic-password-1")
 
@@ -151,9 +151,6 @@ def test_tokens_open_streams_as_players_use_them(locked: Hub) -> None:
 def test_tokens_and_passwords_never_reach_the_hubs_output(tmp_path: Path) -> None:
     """The hub as a real process at debug level: everything it writes is searched, not only
     Python's logging (cheroot and tracebacks write there too)."""
-    from tests.conftest import free_port, start_process
-    from tests.integration.test_sender_errors import Output
-
     data = tmp_path / "hub"
     add = start_process(["hub.cli", "token", "add", "vlc", "--data-dir", str(data)])
     out, _ = add.communicate(timeout=30)

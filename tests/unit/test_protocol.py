@@ -120,3 +120,10 @@ def test_names_refused(name: str) -> None:
     with pytest.raises(ProtocolError) as info:
         validate_name(name)
     assert info.value.kind == "bad-name"
+
+
+def test_an_older_senders_camera_error_never_shows_a_password() -> None:
+    error = "cannot open url source 'rtsp://admin:S3cret@10.0.0.5/stream1'"
+    msg = parse(encode("pi-1", b"", {"status": "camera-error", "error": error}), 1000)
+    assert msg.camera_error == "cannot open url source 'rtsp://admin:***@10.0.0.5/stream1'"
+    assert "S3cret" not in json.dumps(msg.info), "the API shows the sender's info too"
