@@ -39,14 +39,10 @@ class Webhook:
         self.shown = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"  # no secrets
         # urllib ignores user:pass@ in a URL: send them as a Basic header, and the URL without them
         self.url = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-        self._authorization = (
-            "Basic "
-            + base64.b64encode(
-                f"{urllib.parse.unquote(parts.username or '')}:{urllib.parse.unquote(parts.password or '')}".encode()
-            ).decode()
-            if parts.username is not None
-            else None
-        )
+        self._authorization: str | None = None
+        if parts.username is not None:
+            user, password = urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
+            self._authorization = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
         self.sent = 0
         self.failed = 0
         self.dropped = 0

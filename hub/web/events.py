@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file
 
@@ -22,9 +22,6 @@ from hub.events.index import RECORDING, Event
 from hub.frames import MJPEG_BOUNDARY, mjpeg_part
 from hub.web.answers import error as _error
 from hub.web.answers import services_of as _services
-
-if TYPE_CHECKING:
-    pass
 
 bp = Blueprint("events", __name__)
 MAX_REPLAYS = 8  # clips replayed at once; each reads its file on a web thread

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -15,9 +15,6 @@ from common.config import ConfigError, parse_masks
 from common.protocol import ProtocolError, validate_name
 from hub.web.answers import error as _error
 from hub.web.answers import services_of as _services
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 bp = Blueprint("masks", __name__)

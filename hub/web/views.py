@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -16,9 +16,6 @@ from hub.web.answers import services_of as _services
 from hub.web.answers import streams_of as _streams
 from hub.web.metrics import exposition
 from hub.web.streams import Stream
-
-if TYPE_CHECKING:
-    pass
 
 bp = Blueprint("camnet", __name__)
 MJPEG_TYPE = f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}"
