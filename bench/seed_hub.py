@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import signal
 import sys
 import time
@@ -70,8 +71,9 @@ def main() -> int:
         analysed += 1
         if time.monotonic() - written > 0.1:  # for the benchmark's measuring windows
             written = time.monotonic()
-            with open(args.stats, "w") as f:
+            with open(args.stats + ".tmp", "w") as f:  # then renamed: a reader never sees it half written
                 f.write(str(analysed))
+            os.replace(args.stats + ".tmp", args.stats)
 
 
 if __name__ == "__main__":

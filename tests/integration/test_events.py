@@ -150,7 +150,12 @@ def test_a_camera_with_record_false_keeps_no_events(hub_factory: Callable[..., H
         send(sender, "private", [still[i % 8] for i in range(20)] + moving[:20] + still[:8], [])
     finally:
         sender.close()
-    wait_until(lambda: hub.cameras.get("private") is not None and hub.cameras.get("private").analyzed >= 48)
+
+    def all_handled() -> bool:  # analysed, or replaced by a newer frame while both cores were busy
+        camera = hub.cameras.get("private")
+        return camera is not None and camera.analyzed + camera.dropped >= 48
+
+    wait_until(all_handled)
     assert hub.cameras.get("private").motion_total() > 0, "motion was seen"
     time.sleep(0.5)
     assert events(hub) == []
