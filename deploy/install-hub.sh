@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the camnet hub as a systemd service on a Debian or Ubuntu machine.
-#   sudo deploy/install-hub.sh [--port 8000] [--zmq-port 5555] [--sender-auth none|curve] [--dry-run]
+#   sudo deploy/install-hub.sh [--port 8000] [--zmq-port 5555] [--sender-auth none|curve] [--objects] [--dry-run]
 # Safe to run again: it updates the code and the unit and keeps /etc/camnet/hub.toml.
 # It creates the hub's CURVE key pair and prints the public key senders need (--hub-key).
+# --objects installs the object model (person, car, ...; about 6 MB from the npm registry).
 set -euo pipefail
 # shellcheck source=deploy/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -10,14 +11,16 @@ set -euo pipefail
 PORT=8000
 ZMQ_PORT=5555
 SENDER_AUTH=none
+OBJECTS=0
 STATE=${CAMNET_STATE_DIR:-/var/lib/camnet}
 while [ $# -gt 0 ]; do
   case $1 in
     --port) PORT=$2; shift 2 ;;
     --zmq-port) ZMQ_PORT=$2; shift 2 ;;
     --sender-auth) SENDER_AUTH=$2; shift 2 ;;
+    --objects) OBJECTS=1; shift ;;
     --dry-run) DRY_RUN=1; shift ;;
-    -h | --help) sed -n '2,5p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -35,6 +38,7 @@ run install -d -o camnet -g camnet -m 0700 "$STATE"
 echo "+ $PREFIX/venv/bin/camnet-hub keys --data-dir $STATE"
 hub_key=HUB_PUBLIC_KEY
 if [ "$DRY_RUN" -eq 0 ]; then hub_key=$("$PREFIX/venv/bin/camnet-hub" keys --data-dir "$STATE"); fi
+if [ "$OBJECTS" -eq 1 ]; then run "$PREFIX/venv/bin/camnet-hub" model install --data-dir "$STATE"; fi
 install_unit camnet-hub.service camnet-hub.service
 
 address=$(hostname -I 2>/dev/null | awk '{print $1}')
@@ -57,3 +61,6 @@ Senders: sudo deploy/install-sender.sh --hub ${address:-HUB} --hub-key='$hub_key
 then allow each one here with the command it prints (camnet-hub sender allow CAMERA KEY).
 Sender authentication is "$SENDER_AUTH"; to require keys set sender_auth = "curve" in $CONF_DIR/hub.toml.
 MSG
+if [ "$OBJECTS" -eq 0 ]; then
+  echo "Objects (person, car, ... on every event): sudo $PREFIX/venv/bin/camnet-hub model install --data-dir $STATE"
+fi

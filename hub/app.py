@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import cv2
 
-from common.config import ConfigError, HubConfig, Polygon, parse_size
+from common.config import HubConfig, Polygon, parse_size
 from common.motion import MotionAnalyzer, MotionSettings
 from common.protocol import Message
 from hub.events.index import EventIndex
@@ -23,12 +20,16 @@ from hub.frames import Frame
 from hub.masks import SavedMasks, settings_for
 from hub.montage import Montage
 from hub.notify.discovery import Topics
+from hub.notify.gate import NotifyGate
 from hub.notify.mqtt import Broker, MqttBridge
 from hub.notify.webhooks import Webhook
+from hub.objects.model import ObjectModel
+from hub.objects.pool import ObjectDetection, ObjectSettings, check_labels
 from hub.overlay import Renderer
 from hub.receiver import Receiver
 from hub.security.access import Access, is_loopback
 from hub.security.keys import SenderGuard, SenderKeys, hub_keypair
+from hub.startup import host_name, state_directory, tls, zmq_host
 from hub.store import Camera, Cameras
 from hub.web import create_app
 from hub.web.server import WebServer
@@ -48,8 +49,12 @@ class Hub:
         self.stopping = threading.Event()
         self.failure: str | None = None
         self.started_at = time.time()
-        self.data_dir = _state_directory(config.data_dir)
+        self.data_dir = state_directory(config.data_dir)
         self.masks = SavedMasks(self.data_dir)
+        model = ObjectModel.find(self.data_dir)  # or why objects are off
+        self.objects_off = model if isinstance(model, str) else None
+        if not isinstance(model, str):
+            check_labels(config, model.names())
         self.events = EventIndex(self.data_dir)
         self.recorder = Recorder(
             self.data_dir,
@@ -62,13 +67,14 @@ class Hub:
                 parse_size(config.retain_size),
                 None if config.min_free == "auto" else parse_size(config.min_free),
                 lambda: self.recorder.bytes_written,
+                retain_motion_days=self._retain_motion_days,
             ),
             records=lambda camera: bool(config.cameras.get(camera, {}).get("record", True)),
             notify=self._recording,
             on_event=self._event,
         )
         self.cameras = Cameras(config.max_cameras, config.offline_after, config.forget_after, clock)
-        self.name = config.hub_name or _host_name()
+        self.name = config.hub_name or host_name()
         self.mqtt = (
             MqttBridge(
                 Broker.parse(config.mqtt),
@@ -79,10 +85,19 @@ class Hub:
                 self.data_dir,
                 self.stopping,
                 config.public_url,
+                None if self.objects_off else lambda camera: sorted(self.object_settings(camera).labels),
             )
             if config.mqtt
             else None
         )
+        self.objects: ObjectDetection | None = None
+        if not isinstance(model, str):
+            self.objects = ObjectDetection(
+                model, config.detect_threads, config.detect_fps, self.object_settings, self.cameras, self.stopping,
+                self.recorder.saw_objects, self._counts,
+            )  # fmt: skip
+        alerts = config.notify_on == "alerts" or (config.notify_on == "auto" and self.objects is not None)
+        self.gate = NotifyGate(alerts, lambda event: bool((found := self.events.event(event)) and found.alert))
         self.webhooks = [Webhook(url, self.events, self.stopping, config.public_url) for url in config.webhook]
         self.workers: dict[str, CameraWorker] = {}  # written only by the receive thread
         self._settings_lock = threading.Lock()  # a worker starts with the masks saved before it
@@ -92,7 +107,7 @@ class Hub:
         self.access = Access(self.data_dir, config.auth, config.ip, config.public_url, config.allowed_hosts)
         self.guard = self._sender_guard()
         self.receiver = Receiver(
-            f"tcp://{_zmq_host(config.ip)}:{config.zmq_port}",
+            f"tcp://{zmq_host(config.ip)}:{config.zmq_port}",
             self.route,
             self.stopping,
             config.max_frame_bytes,
@@ -104,7 +119,7 @@ class Hub:
             config.port,
             config.max_streams,
             config.viewer_timeout,
-            _tls(config),
+            tls(config),
         )
         self._threads: list[threading.Thread] = []
         self._stopped = False
@@ -125,6 +140,12 @@ class Hub:
         self.web.bind()
         self.recorder.check()  # a crash's leftovers, before anything records; a failure only stops recording
         self.pool.start()
+        if self.objects is not None:
+            self.objects.start()
+            log.info("objects on: %s (%d detect thread(s), at most %g inferences a second per camera in motion)",
+                     ", ".join(self.config.objects), self.config.detect_threads, self.config.detect_fps)  # fmt: skip
+        else:
+            log.info("%s", self.objects_off)
         self._spawn("maintain", self.recorder.maintenance.run)
         self._spawn("record", self.recorder.run)
         self._spawn("recv", self.receiver.run)
@@ -160,11 +181,13 @@ class Hub:
         self.cameras.wake_all()
         self.web.stop()
         self.pool.wake()
+        if self.objects is not None:
+            self.objects.wake()
         by_name = {t.name: t for t in self._threads}
         for name in ("web", "recv", "sweep"):
             _join(by_name.get(name), deadline)
-        for thread in self.pool.threads:  # no frame reaches the recorder after this
-            _join(thread, deadline)
+        for thread in [*self.pool.threads, *(self.objects.threads if self.objects else ())]:
+            _join(thread, deadline)  # no frame or sighting reaches the recorder after this
         self.recorder.finish()
         recorded = _join(by_name.get("record"), deadline)
         self.recorder.maintenance.finish()
@@ -234,6 +257,9 @@ class Hub:
         """The camera's motion settings: hub-wide, its [cameras.<name>] table, its saved masks."""
         return settings_for(self.config, camera, self.masks.get(camera))
 
+    def object_settings(self, camera: str) -> ObjectSettings:
+        return ObjectSettings.of(self.config, camera, self.masks.get(camera))
+
     def save_masks(self, camera: str, masks: Sequence[Polygon]) -> MotionSettings:
         """Save the masks drawn on a camera's page and apply them from its next frame on."""
         with self._settings_lock:
@@ -242,14 +268,22 @@ class Hub:
             worker = self.workers.get(camera)
             if worker is not None:
                 worker.analyzer.configure(settings)
+            if self.objects is not None:
+                self.objects.configure(camera)
         log.info("camera %r: %d saved mask(s) in force", camera, len(masks))
         return settings
 
     def _published(self, frame: Frame) -> None:
         """A worker published ``frame``: hand it to the recorder and MQTT, O(1) each."""
         self.recorder.offer(frame)
+        if self.objects is not None:
+            self.objects.saw(frame)
         if self.mqtt is not None:
             self.mqtt.saw(frame)
+
+    def _counts(self, camera: str, counts: dict[str, int]) -> None:
+        if self.mqtt is not None:
+            self.mqtt.counts(camera, counts)
 
     def _event(self, kind: str, event: int, camera: str) -> None:
         """The recorder opened, grew or ended an event: tell MQTT and the webhooks, O(1) each."""
@@ -257,10 +291,13 @@ class Hub:
             log.info("camera %r: motion, event %d opened", camera, event)
         elif kind == "end":
             log.info("camera %r: event %d ended", camera, event)
+        told = self.gate.passes(kind, event)  # --notify-on: all events, or alerts only
+        if told is None:
+            return
         if self.mqtt is not None:
-            self.mqtt.event(kind, event, camera)
+            self.mqtt.event(told, event, camera)
         for hook in self.webhooks:
-            hook.event(kind, event, camera)
+            hook.event(told, event, camera)
 
     def _recording(self, name: str, recording: bool, error: str | None) -> None:
         camera = self.cameras.get(name)
@@ -270,10 +307,17 @@ class Hub:
     def _retain_days(self, camera: str) -> float:
         return float(self.config.cameras.get(camera, {}).get("retain_days", self.config.retain_days))
 
+    def _retain_motion_days(self, camera: str) -> float:
+        """Events that saw no object: their own limit once objects are on, else the same."""
+        days = float(self.config.cameras.get(camera, {}).get("retain_motion_days", self.config.retain_motion_days))
+        return self._retain_days(camera) if days < 0 or self.objects is None else days
+
     def _sweep(self) -> None:
         """Once a second: forget cameras offline for longer than forget_after."""
         while not self.stopping.wait(1.0):
             self.cameras.sweep()
+            if self.objects is not None:
+                self.objects.sweep()
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         def guarded() -> None:
@@ -293,7 +337,8 @@ class Hub:
     def _all_threads(self) -> list[threading.Thread]:
         authenticator = self.guard.authenticator if self.guard else None
         watched = [authenticator.thread] if authenticator and authenticator.thread else []
-        return [*self._threads, *self.pool.threads, *watched]
+        detect = self.objects.threads if self.objects else []
+        return [*self._threads, *self.pool.threads, *detect, *watched]
 
     def _services(self) -> Services:
         """The collaborators the web side works with (it never sees the Hub itself)."""
@@ -311,6 +356,8 @@ class Hub:
             receiver=self.receiver,
             guard=self.guard,
             mqtt=self.mqtt,
+            objects=self.objects,
+            objects_off=self.objects_off,
             webhooks=self.webhooks,
             stopping=self.stopping,
             health=self.health,
@@ -333,35 +380,3 @@ def _join(thread: threading.Thread | None, deadline: float) -> bool:
         return True
     thread.join(timeout=max(0.0, deadline - time.monotonic()))
     return not thread.is_alive()
-
-
-def _state_directory(path: str) -> Path:
-    """The data directory, created if missing (only the hub's user may read it)."""
-    if not path:
-        raise ConfigError("data_dir is empty: camnet-hub resolves it before starting the hub")
-    directory = Path(path)
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot create the data directory {directory}: {exc.strerror}; pass --data-dir a writable directory"
-        ) from None
-    return directory
-
-
-def _tls(config: HubConfig) -> tuple[str, str] | None:
-    if bool(config.tls_cert) != bool(config.tls_key):
-        raise ConfigError("HTTPS needs both tls_cert and tls_key: pass --tls-cert FILE --tls-key FILE")
-    for path in (config.tls_cert, config.tls_key):
-        if path and not Path(path).is_file():
-            raise ConfigError(f"TLS file {path} does not exist or is not a file; check --tls-cert / --tls-key")
-    return (config.tls_cert, config.tls_key) if config.tls_cert else None
-
-
-def _host_name() -> str:
-    """This machine's name as a hub name for MQTT topics: letters, digits, - and _."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", socket.gethostname().split(".")[0]).strip("-")[:64] or "camnet"
-
-
-def _zmq_host(ip: str) -> str:
-    return "*" if ip in ("0.0.0.0", "", "::") else ip

@@ -20,7 +20,7 @@ from common.systemd import Notifier
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("user", "token", "sender", "keys"):  # management, beside running the hub
+    if argv and argv[0] in ("user", "token", "sender", "keys", "model"):  # management, beside running the hub
         from hub.security import manage
 
         return manage.main(argv)
@@ -31,8 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ,
             "camnet-hub",
             "Receive every camnet camera, detect motion, serve the live page. Also: `camnet-hub user "
-            "add|passwd|remove|list`, `camnet-hub token add|list|revoke`, `camnet-hub sender allow|list|revoke` "
-            "and `camnet-hub keys` manage web users, player tokens and CURVE sender keys (each with --help).",
+            "add|passwd|remove|list`, `camnet-hub token add|list|revoke`, `camnet-hub sender allow|list|revoke`, "
+            "`camnet-hub keys` manage web users, player tokens and CURVE sender keys, `camnet-hub model install` the "
+            "object model (each with --help).",
         )
     except ConfigError as exc:
         print(f"camnet-hub: {exc}", file=sys.stderr)

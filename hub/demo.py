@@ -14,6 +14,7 @@ from pathlib import Path
 
 from common.config import Polygon
 from hub.masks import SavedMasks
+from hub.objects.install import InstallError, install
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,11 +27,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--zmq-port", type=int, default=5555, help="ZeroMQ port (default: 5555)")
     parser.add_argument("--cameras", type=int, default=4, help="synthetic cameras to start (default: 4)")
     parser.add_argument("--seconds", type=float, default=0, help="stop after this long (default: run until Ctrl-C)")
+    parser.add_argument("--model", metavar="FILE", help="install this copy of the object model first (make demo does)")
     args = parser.parse_args(argv)
     py = sys.executable
     # The synthetic cameras never stop moving: keep the demo's clips apart and small.
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "camnet-demo"
     mask_the_clocks(state, args.cameras)
+    if args.model:
+        try:
+            install(state, Path(args.model))
+        except InstallError as exc:
+            print(f"camnet-demo: {exc}; the demo runs without objects", file=sys.stderr)
     hub = subprocess.Popen(
         [
             py,

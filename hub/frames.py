@@ -46,6 +46,7 @@ class Frame:
     regions: tuple[Box, ...] = ()  # the moving regions, while the camera shows motion
     mono: float = 0.0  # monotonic seconds when the hub received it: durations are measured on it
     blocked: bool = False  # the camera's view is blocked (a covered lens)
+    objects: tuple[dict[str, object], ...] = ()  # the objects in view as this frame was published
 
     @classmethod
     def build(
@@ -58,6 +59,7 @@ class Frame:
         time: float,
         found: Motion = QUIET,
         mono: float | None = None,
+        objects: tuple[dict[str, object], ...] = (),
     ) -> Frame:
         """``mono`` defaults to ``time`` (tests and tools that have one clock only)."""
         box = found.box
@@ -71,9 +73,10 @@ class Frame:
             "motion": found.motion,
             "box": list(box) if box else None,
             "blocked": found.blocked,
+            "objects": list(objects),
         }
         chunk, packet = mjpeg_part(jpeg, seq), record(meta, jpeg)
         return cls(
             camera, seq, jpeg, width, height, time, box, chunk, packet, None, found.motion, found.regions,
-            time if mono is None else mono, found.blocked,
+            time if mono is None else mono, found.blocked, objects,
         )  # fmt: skip

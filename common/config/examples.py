@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from common.config.cameras import CAMERA_KEYS, RECORD_KEYS
+from common.config.cameras import CAMERA_KEYS, OBJECT_KEYS, RECORD_KEYS
 from common.config.fields import ConfigError, _check, _convert, _has_cameras, _range_text, _toml_value, settings_of
 
 
@@ -56,7 +56,8 @@ def example(cls: type, program: str, values: Mapping[str, Any] | None = None) ->
                 "# " + line
                 for line in textwrap.wrap(
                     'One camera\'s own settings: a [cameras."<name>"] table each (the camera need not '
-                    f"have connected yet). Keys: {', '.join((*CAMERA_KEYS, *RECORD_KEYS))}, record (false: keep no "
+                    "have connected yet). Keys: "
+                    f"{', '.join((*CAMERA_KEYS, *RECORD_KEYS, *OBJECT_KEYS))}, record (false: keep no "
                     "events), and masks: polygons of [x, y] corners in 0-1 coordinates of the frame ([0, 0] top "
                     "left) inside which motion is ignored. Masks drawn on the camera's page are kept in data_dir "
                     "and add to these.",

@@ -108,6 +108,12 @@ class HubConfig:
         300.0, "seconds after which a long event goes on in a new clip (no frame lost)", lo=10, hi=86400
     )
     retain_days: float = setting(14.0, "days events are kept (0: no age limit)", lo=0, hi=36500)
+    retain_motion_days: float = setting(
+        -1.0,
+        "days events with no object are kept, once objects are on (-1: as retain_days; 0: no age limit)",
+        lo=-1,
+        hi=36500,
+    )
     retain_size: str = setting("0", "most bytes of clips kept, like 20GB; the oldest go first (0: no limit)", size=True)
     min_free: str = setting(
         "auto",
@@ -150,6 +156,23 @@ class HubConfig:
         "URL POSTed the event JSON when an event opens and ends (repeat the flag for several; a list in TOML; "
         "space-separated in the environment)",
         pattern=r"https?://\S+",
+    )
+    objects: tuple[str, ...] = setting(
+        ("person", "car", "dog", "cat", "bicycle", "motorcycle"),
+        "labels of the object model to track and alert on (repeat the flag; _ for a space: traffic_light)",
+        pattern=r"[a-z][a-z _]{1,30}",
+    )
+    min_score: float = setting(
+        0.7, "median score an object must reach over its recent sightings to count", lo=0.05, hi=1.0
+    )
+    min_object_area: float = setting(0.0, "smallest object box that counts, as a share of the frame", lo=0, hi=1)
+    detect_fps: float = setting(5.0, "most object inferences a second per camera in motion", lo=0.1, hi=60)
+    detect_threads: int = setting(1, "threads that run the object model (each holds one copy)", lo=1, hi=16)
+    notify_on: str = setting(
+        "auto",
+        "which events webhooks and MQTT event messages announce: alerts (an object was seen) or all events "
+        "(auto: alerts when the object model is installed)",
+        choices=("auto", "alerts", "events"),
     )
     log_level: str = setting("info", "log verbosity", choices=LOG_LEVELS)
     # [cameras.<name>] tables: one camera's motion settings (CAMERA_KEYS) and masks

@@ -30,6 +30,9 @@ def describe(event: Event, clips: int = 1, base_url: str = "") -> dict[str, Any]
         "state": event.state,
         "gaps": event.gaps,  # frames lost on the way to the clip (the recorder fell behind)
         "trimmed": round(event.trimmed, 3),  # seconds of its start retention deleted (a very long event)
+        "labels": list(event.labels),  # what the object detector saw; [] for motion only
+        "alert": event.alert,
+        "objects": [dict(o) for o in event.objects],
     }
 
 

@@ -66,6 +66,13 @@ MIGRATIONS: Sequence[str] = (
     ALTER TABLE events ADD COLUMN trimmed REAL NOT NULL DEFAULT 0;
     CREATE INDEX clips_by_state ON clips(state, id);
     """,
+    # 3: what the object detector saw: distinct labels, whether it is an alert, the tracked objects
+    """
+    ALTER TABLE events ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE events ADD COLUMN alert INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE events ADD COLUMN objects TEXT NOT NULL DEFAULT '[]';
+    CREATE INDEX events_by_alert ON events(alert, id);
+    """,
 )
 
 
@@ -86,6 +93,9 @@ class Event:
     state: str
     gaps: int = 0  # frames lost on the way to the clip (the recorder's queue was full)
     trimmed: float = 0.0  # seconds of its beginning retention deleted (a very long event)
+    labels: tuple[str, ...] = ()  # the distinct labels of the objects seen in it
+    alert: bool = False  # an object to alert on was seen
+    objects: tuple[dict[str, Any], ...] = ()  # {"id", "label", "score", "box", "first", "last"} per object
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Event:
@@ -93,6 +103,7 @@ class Event:
         return cls(
             row["id"], row["camera"], row["start"], row["end"], row["frames"], row["bytes"], box,  # type: ignore[arg-type]
             row["area"], row["snapshot"], row["thumb"], row["state"], row["gaps"], row["trimmed"],
+            tuple(json.loads(row["labels"])), bool(row["alert"]), tuple(json.loads(row["objects"])),
         )  # fmt: skip
 
 
@@ -233,6 +244,9 @@ class EventIndex:
     def update_event(self, event: int, **values: Any) -> None:
         if "box" in values and values["box"] is not None:
             values["box"] = json.dumps(list(values["box"]))
+        for key in ("labels", "objects"):
+            if key in values:
+                values[key] = json.dumps(list(values[key]), separators=(",", ":"))
         columns = ", ".join(f'"{k}"=?' for k in values)
         self._write(f"UPDATE events SET {columns} WHERE id=?", (*values.values(), event))
 
@@ -260,13 +274,22 @@ class EventIndex:
         until: float | None = None,
         before: int | None = None,
         limit: int = 50,
+        labels: Sequence[str] = (),
+        alert: bool = False,
     ) -> list[Event]:
-        """Newest first, paged by key: pass the last id seen as ``before`` for the next page."""
-        where, args = [], []
+        """Newest first, paged by key: pass the last id seen as ``before`` for the next page.
+        ``labels``: events that saw any of them; ``alert``: alerts only."""
+        where, args = [], []  # type: list[str], list[Any]
         for clause, value in (("camera = ?", camera), ("start >= ?", since), ("start < ?", until), ("id < ?", before)):
             if value is not None:
                 where.append(clause)
                 args.append(value)
+        if alert:
+            where.append("alert = 1")
+        if labels:
+            marks = ",".join("?" * len(labels))
+            where.append(f"EXISTS (SELECT 1 FROM json_each(events.labels) WHERE value IN ({marks}))")
+            args.extend(labels)
         sql = "SELECT * FROM events" + (" WHERE " + " AND ".join(where) if where else "")
         rows = self._read(sql + " ORDER BY id DESC LIMIT ?", (*args, limit))
         return [Event.from_row(r) for r in rows]
@@ -316,11 +339,14 @@ class EventIndex:
         return Clip(*tuple(rows[0])) if rows else None
 
     def oldest_clips(
-        self, limit: int = 100, camera: str | None = None, ended_before: float | None = None
+        self, limit: int = 100, camera: str | None = None, ended_before: float | None = None, motion_only: bool = False
     ) -> list[Clip]:
         """Clips no longer being written, oldest first (retention's candidates: a finished
-        event's, or the earlier parts of one still recording)."""
+        event's, or the earlier parts of one still recording); ``motion_only``: of events
+        that saw no object."""
         where, args = ["clips.state != ?"], [RECORDING]  # type: list[str], list[Any]
+        if motion_only:
+            where.append("events.alert = 0")
         if camera is not None:
             where.append("events.camera = ?")
             args.append(camera)
@@ -333,11 +359,12 @@ class EventIndex:
         )
         return [Clip(*tuple(r)) for r in self._read(sql, (*args, limit))]
 
-    def clipless(self, camera: str, ended_before: float) -> list[Event]:
+    def clipless(self, camera: str, ended_before: float, motion_only: bool = False) -> list[Event]:
         """A camera's finished events with no clip (theirs could not be opened), ended before a time."""
         sql = (
             'SELECT * FROM events WHERE camera = ? AND state != ? AND "end" < ? '
-            "AND NOT EXISTS (SELECT 1 FROM clips WHERE event = events.id) ORDER BY id LIMIT 200"
+            + ("AND alert = 0 " if motion_only else "")
+            + "AND NOT EXISTS (SELECT 1 FROM clips WHERE event = events.id) ORDER BY id LIMIT 200"
         )
         return [Event.from_row(r) for r in self._read(sql, (camera, RECORDING, ended_before))]
 

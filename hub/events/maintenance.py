@@ -23,8 +23,8 @@ import numpy as np
 from common.durable import atomic_write
 from common.throttle import Throttle
 from hub.events.index import EventIndex
+from hub.events.kept import Kept
 from hub.events.retention import Retention
-from hub.events.session import Kept
 
 log = logging.getLogger(__name__)
 _throttle = Throttle(30.0)

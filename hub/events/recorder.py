@@ -23,16 +23,17 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from common.throttle import Throttle
 from hub.events.index import DONE, EventIndex
 from hub.events.maintenance import Maintenance
 from hub.events.recovery import reconcile
 from hub.events.retention import Retention
-from hub.events.session import Counters, Kept, RecordSettings, Session
+from hub.events.session import Counters, Kept, RecordSettings, Session, Sighting
 from hub.frames import Frame
 
-__all__ = ["Kept", "RecordSettings", "Recorder"]
+__all__ = ["Kept", "RecordSettings", "Recorder", "Sighting"]
 
 log = logging.getLogger(__name__)
 _throttle = Throttle(10.0)
@@ -64,7 +65,7 @@ class Recorder:
         self.clock = clock
         self.maintenance = Maintenance(data_dir, index, retention, on_event)
         self.sessions: dict[str, Session] = {}
-        self.queue: queue.Queue[Kept] = queue.Queue(settings.queue_frames)
+        self.queue: queue.Queue[Kept | Sighting] = queue.Queue(settings.queue_frames)
         self.dropped = 0  # frames the full queue refused (worker threads add: a lock guards it)
         self._dropped_lock = threading.Lock()
         self.counters = Counters()
@@ -78,6 +79,15 @@ class Recorder:
         """Hand a published frame over; never blocks (a full queue drops it, counted)."""
         try:
             self.queue.put_nowait(Kept.of(frame))
+        except queue.Full:
+            with self._dropped_lock:
+                self.dropped += 1
+
+    def saw_objects(self, camera: str, objects: list[dict[str, Any]], frame: Frame) -> None:
+        """The object detector's news for a camera (O(1), from a detect thread): they join its
+        open event on the record thread. A full queue drops them, counted; the next come soon."""
+        try:
+            self.queue.put_nowait(Sighting(camera, tuple(objects), Kept.of(frame)))
         except queue.Full:
             with self._dropped_lock:
                 self.dropped += 1
@@ -124,7 +134,7 @@ class Recorder:
     def run(self) -> None:
         while not self.finished.is_set():
             try:
-                frame: Kept | None = self.queue.get(timeout=0.2)
+                frame: Kept | Sighting | None = self.queue.get(timeout=0.2)
             except queue.Empty:
                 frame = None
             self._step(frame)
@@ -144,9 +154,13 @@ class Recorder:
             except Exception:
                 log.exception("could not close camera %r's event cleanly; the next start repairs it", session.camera)
 
-    def _step(self, frame: Kept | None, tick: bool = True) -> None:
+    def _step(self, frame: Kept | Sighting | None, tick: bool = True) -> None:
         try:
-            if frame is not None:
+            if isinstance(frame, Sighting):
+                session = self.sessions.get(frame.camera)
+                if session is not None:
+                    session.saw(frame)
+            elif frame is not None:
                 self._record(frame)
             now = self.clock()
             if tick and now - self._last_tick >= 0.5:  # not per frame: it visits every camera

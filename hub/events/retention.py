@@ -31,13 +31,16 @@ class Retention:
         min_free: int | None,
         written: Callable[[], int],
         clock: Callable[[], float] = time.time,
+        retain_motion_days: Callable[[str], float] | None = None,
     ) -> None:
-        """``min_free`` None: the larger of 5 % of the file system and an hour of the observed
+        """``retain_motion_days``: the age limit of events that saw no object (default: the
+        same as every event's). ``min_free`` None: the larger of 5 % of the file system and an hour of the observed
         write rate; 0: no reserve. ``retain_size`` 0: no size limit. ``written``: bytes the
         recorder has written so far (for the write rate)."""
         self.data_dir = data_dir
         self.index = index
         self.retain_days = retain_days
+        self.retain_motion_days = retain_motion_days or retain_days
         self.retain_size = retain_size
         self.min_free = min_free
         self.written = written
@@ -86,15 +89,16 @@ class Retention:
     def _by_age(self) -> None:
         now = self.clock()
         for camera in self.index.cameras():
-            days = self.retain_days(camera)
-            if days <= 0:
-                continue
-            while old := self.index.oldest_clips(200, camera=camera, ended_before=now - days * DAY):
-                for clip in old:
-                    self.delete_clip(clip, "age")
-            while empty := self.index.clipless(camera, ended_before=now - days * DAY):
-                for event in empty:
-                    self.delete(event.id, "age")
+            for days, motion_only in ((self.retain_days(camera), False), (self.retain_motion_days(camera), True)):
+                if days <= 0:
+                    continue
+                before = now - days * DAY
+                while old := self.index.oldest_clips(200, camera, before, motion_only):
+                    for clip in old:
+                        self.delete_clip(clip, "age")
+                while empty := self.index.clipless(camera, before, motion_only):
+                    for event in empty:
+                        self.delete(event.id, "age")
 
     def _by_size(self) -> None:
         while self.retain_size and self.index.total_bytes() > self.retain_size:

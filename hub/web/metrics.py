@@ -7,6 +7,7 @@ camera name (at most ``max_cameras`` of them) and the error kind (a fixed handfu
 
 from __future__ import annotations
 
+import collections
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -86,6 +87,31 @@ class HubCollector:
         yield from self._recording()
         yield from self._security()
         yield from self._notify()
+        yield from self._objects(cams)
+
+    def _objects(self, cams: list[dict[str, object]]) -> Iterator[Metric]:
+        objects = self.hub.objects
+        yield GaugeMetricFamily("camnet_objects_on", "1 while the object detector runs", value=int(objects is not None))
+        if objects is None:
+            return
+        yield CounterMetricFamily("camnet_object_inferences", "Object model inferences", value=objects.inferences)
+        yield CounterMetricFamily(
+            "camnet_object_inference_seconds", "CPU seconds spent in the object model", value=objects.inference_seconds
+        )
+        yield CounterMetricFamily(
+            "camnet_object_frames_dropped",
+            "Motion frames replaced by a newer one before the detector got to them",
+            value=objects.dropped,
+        )
+        seen = CounterMetricFamily("camnet_objects_seen", "Objects that counted, by label", labels=["label"])
+        for label, count in sorted(objects.objects_seen.items()):
+            seen.add_metric([label], count)
+        yield seen
+        present = GaugeMetricFamily("camnet_objects_present", "Objects in view now", labels=["camera", "label"])
+        for c in cams:
+            for label, count in sorted(collections.Counter(o["label"] for o in c["objects"]).items()):  # type: ignore[attr-defined]
+                present.add_metric([str(c["name"]), label], count)
+        yield present
 
     def _notify(self) -> Iterator[Metric]:
         mqtt = self.hub.mqtt

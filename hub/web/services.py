@@ -19,6 +19,7 @@ from hub.masks import SavedMasks
 from hub.montage import Montage
 from hub.notify.mqtt import MqttBridge
 from hub.notify.webhooks import Webhook
+from hub.objects.pool import ObjectDetection
 from hub.overlay import Renderer
 from hub.receiver import Receiver
 from hub.security.access import Access
@@ -41,6 +42,8 @@ class Services:
     receiver: Receiver
     guard: SenderGuard | None
     mqtt: MqttBridge | None
+    objects: ObjectDetection | None  # None: objects are off, and objects_off says why
+    objects_off: str | None
     webhooks: Sequence[Webhook]
     stopping: threading.Event
     health: Callable[[], str | None]  # None while the hub receives and serves

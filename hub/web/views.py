@@ -175,6 +175,11 @@ def healthz() -> Response:
             "gap_frames": hub.recorder.counters.gap_frames,
             "errors": hub.recorder.errors,
         },
+        "objects": (
+            {"on": True, **hub.objects.state(), "labels": list(hub.config.objects)}
+            if hub.objects
+            else {"on": False, "why": hub.objects_off}
+        ),
         "notify": {
             "mqtt": hub.mqtt.state() if hub.mqtt else None,  # broker, connected, published, dropped, ...
             "webhooks": [hook.state() for hook in hub.webhooks],

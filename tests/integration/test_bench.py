@@ -54,6 +54,17 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     assert motion["seed"]["scenes"]["light on"]["false_events"] >= 1, "the light fools the tutorial's detector"
     assert motion["robust"]["scenes"]["light on"]["false_events"] == 0 and motion["robust"]["mean_f1"] > 0.9
     assert all(0 <= motion[d]["mean_f1"] <= 1 and motion[d]["ms_per_frame"] > 0 for d in motion)
+    objects = data["objects"]
+    assert [(s["scene"], s["right"]) for s in objects["suite"]["scenes"]] == [
+        ("person walking", True),
+        ("swaying foliage", True),
+    ], objects["suite"]
+    assert objects["suite"]["cpu_ms_per_inference"] > 0
+    assert data["memory_objects"]["rss_mb_max"] < 1000
+    moving = objects["saturation"]["moving"]
+    assert (
+        moving["on"]["inferences_per_s"] > 0 and moving["on"]["received_per_s"] > 0.5 * moving["off"]["received_per_s"]
+    )
     small = data["small_objects"]
     assert set(small) == {"160", "320"} and all(0 <= r <= 1 for w in small.values() for r in w.values())
     rows = (
@@ -67,6 +78,8 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
         "MQTT on vs off",
         "| walker |",
         "26 px figure",
+        "| person walking |",
+        "objects on",
     )
     for row in rows:
         assert row in result.stdout, f"the table lacks {row!r}"

@@ -44,8 +44,10 @@ function makeTile(name) {
   const status = el("span", "status");
   const rec = el("span", "rec", "REC");
   rec.title = "recording an event";
-  label.append(nameEl, rec, time, fps);
-  frame.append(img, box, status);
+  const chips = el("span", "chips"); // what the object detector sees now: "person 0.92"
+  const objects = el("div", "objects"); // the camera page draws their boxes
+  label.append(nameEl, rec, chips, time, fps);
+  frame.append(img, box, objects, status);
   const details = el("div", "details");
   root.append(frame, label, details);
   if (!single) {
@@ -55,7 +57,7 @@ function makeTile(name) {
     root.addEventListener("click", open);
     root.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
   }
-  const tile = { name, root, frame, img, box, time, fps, status, details, busy: false, pending: null, url: "" };
+  const tile = { name, root, frame, img, box, chips, objects, seen: "", time, fps, status, details, busy: false, pending: null, url: "" };
   img.addEventListener("load", () => painted(tile));
   img.addEventListener("error", () => painted(tile));
   return tile;
@@ -99,6 +101,7 @@ function painted(tile) {
       fit();
     }
     drawBox(tile, meta);
+    drawObjects(tile, meta);
     tile.time.textContent = new Date(meta.time * 1000).toLocaleTimeString();
   }
   tile.busy = false;
@@ -113,12 +116,36 @@ function drawBox(tile, meta) {
   const b = meta.box;
   tile.root.classList.toggle("motion", !!meta.motion);
   tile.box.hidden = !b;
-  if (!b) return;
-  const s = tile.box.style;
+  if (b) place(tile.box, b, meta);
+}
+
+function place(node, b, meta) {
+  const s = node.style;
   s.left = (100 * b[0] / meta.width) + "%";
   s.top = (100 * b[1] / meta.height) + "%";
   s.width = (100 * (b[2] - b[0]) / meta.width) + "%";
   s.height = (100 * (b[3] - b[1]) / meta.height) + "%";
+}
+
+// A chip per object in view; on the camera page, its box and label over the picture.
+function drawObjects(tile, meta) {
+  const objects = meta.objects || [];
+  const seen = JSON.stringify(objects);
+  if (seen === tile.seen) return;
+  tile.seen = seen;
+  tile.root.classList.toggle("object", objects.length > 0);
+  tile.chips.replaceChildren(...objects.map((o) => {
+    const chip = el("span", "chip", o.label + " " + Number(o.score).toFixed(2));
+    chip.dataset.label = o.label;
+    return chip;
+  }));
+  if (!single) return;
+  tile.objects.replaceChildren(...objects.map((o) => {
+    const b = el("div", "object-box");
+    b.append(el("span", "object-label", o.label + " " + Number(o.score).toFixed(2)));
+    place(b, o.box, meta);
+    return b;
+  }));
 }
 
 // --- camera list and status -----------------------------------------------------------
@@ -142,7 +169,11 @@ function onCameras(list) {
     tile.root.classList.toggle("recording", Boolean(cam.recording));
     if (cam.recording_error) tile.status.textContent = [tile.status.textContent, "not recording: " + cam.recording_error].filter(Boolean).join(" · ");
     tile.root.classList.toggle("record-failing", Boolean(cam.recording_error));
-    if (cam.status !== "online") { tile.root.classList.remove("motion"); tile.box.hidden = true; }
+    if (cam.status !== "online") {
+      tile.root.classList.remove("motion");
+      tile.box.hidden = true;
+      if (cam.status === "offline") drawObjects(tile, { objects: [] });
+    }
     tile.fps.textContent = cam.fps && cam.status === "online" ? cam.fps.toFixed(1) + " fps" : "";
     if (single) tile.details.textContent = describeSender(cam);
   }

@@ -11,7 +11,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const list = $("events"), older = $("older"), none = $("none"), summary = $("summary");
-  const cameraSelect = $("camera"), day = $("day");
+  const cameraSelect = $("camera"), day = $("day"), labelSelect = $("label"), alerts = $("alerts");
   const player = $("player"), screen = $("screen"), scrubber = $("scrubber"), position = $("position");
   const toggle = $("toggle"), download = $("download");
   const PAGE = 50;
@@ -34,6 +34,8 @@
   function query(before) {
     const q = new URLSearchParams({ limit: String(PAGE) });
     if (cameraSelect.value) q.set("camera", cameraSelect.value);
+    if (labelSelect.value) q.set("label", labelSelect.value);
+    if (alerts.checked) q.set("alert", "1");
     if (day.value) {
       const start = new Date(day.value + "T00:00:00");
       q.set("since", String(start.getTime() / 1000));
@@ -61,6 +63,7 @@
     li.dataset.id = event.id;
     li.dataset.state = event.state;
     li.dataset.duration = String(event.duration);
+    li.dataset.labels = (event.labels || []).join(",");
     li.tabIndex = 0;
     const img = el("img");
     img.alt = "";
@@ -69,6 +72,15 @@
     const text = el("div", "what");
     text.append(el("strong", "camera", event.camera), el("span", "when", when(event.start)),
       el("span", "length", event.state === "recording" ? "recording…" : secs(event.duration)));
+    const chips = el("span", "chips");
+    for (const label of event.labels || []) {
+      const best = Math.max(...event.objects.filter((o) => o.label === label).map((o) => o.score));
+      const chip = el("span", "chip", label + (Number.isFinite(best) ? " " + best.toFixed(2) : ""));
+      chip.dataset.label = label;
+      chips.append(chip);
+    }
+    if (!(event.labels || []).length) chips.append(el("span", "chip motion-only", "motion only"));
+    text.append(chips);
     if (event.state === "cut") text.append(el("span", "cut", "cut short"));
     if (event.gaps) text.append(el("span", "gaps", event.gaps + " frames lost"));
     if (event.trimmed) text.append(el("span", "gaps", "first " + secs(event.trimmed) + " deleted by retention"));
@@ -94,7 +106,9 @@
       if (doomed.has(event.id)) continue;
       const row = rows.get(event.id);
       if (row) {
-        if (row.dataset.state !== event.state || row.dataset.duration !== String(event.duration)) row.replaceWith(item(event));
+        const changed = row.dataset.state !== event.state || row.dataset.duration !== String(event.duration)
+          || row.dataset.labels !== (event.labels || []).join(",");
+        if (changed) row.replaceWith(item(event));
       } else if (event.id > newest) {
         list.prepend(item(event));
       }
@@ -188,7 +202,11 @@
   older.addEventListener("click", () => load(true));
   cameraSelect.addEventListener("change", () => load(false));
   day.addEventListener("change", () => load(false));
-  $("clear").addEventListener("click", () => { cameraSelect.value = ""; day.value = ""; load(false); });
+  labelSelect.addEventListener("change", () => load(false));
+  alerts.addEventListener("change", () => load(false));
+  $("clear").addEventListener("click", () => {
+    cameraSelect.value = ""; day.value = ""; labelSelect.value = ""; alerts.checked = false; load(false);
+  });
 
   fetch("/api/cameras", { cache: "no-store" }).then((r) => r.json()).then((cameras) => {
     for (const cam of cameras) {
