@@ -67,6 +67,20 @@ def test_age_limit_is_per_camera(tmp_path: Path) -> None:
     assert index.event(old_a) is None and keeper.deleted == {"age": 1}
 
 
+def test_motion_only_events_age_out_on_their_own_limit_and_alerts_are_kept(tmp_path: Path) -> None:
+    index = EventIndex(tmp_path)
+    now = time.time()
+    motion = add_event(index, tmp_path, "a", now - 5 * DAY, 10)
+    person = add_event(index, tmp_path, "a", now - 5 * DAY, 10)
+    index.update_event(person, labels=["person"], alert=1, objects=[{"id": 1, "label": "person"}])
+    recent = add_event(index, tmp_path, "a", now - 1 * DAY, 10)
+    keeper = Retention(tmp_path, index, lambda camera: 14.0, 0, 0, lambda: 0, retain_motion_days=lambda camera: 3.0)
+    keeper.sweep()
+    assert {e.id for e in index.events()} == {person, recent}
+    assert index.event(motion) is None and keeper.deleted == {"age": 1}
+    assert index.event(person).labels == ("person",)  # type: ignore[union-attr]
+
+
 def test_free_space_reserve_on_a_small_disk_never_touches_a_recording_event(small_disk: Path) -> None:
     index = EventIndex(small_disk)
     now = time.time()

@@ -54,6 +54,9 @@
     if (events.length) last = events[events.length - 1].id;
     older.hidden = events.length < PAGE;
     none.hidden = list.children.length > 0;
+    none.textContent = alerts.checked || labelSelect.value
+      ? "No events that saw " + (labelSelect.value ? "a " + labelSelect.value : "an object") + " here: clear the filters to see motion-only events too."
+      : "No events yet: an event starts when a camera sees motion.";
     const n = list.children.length;
     summary.textContent = n + (n === 1 ? " event" : " events") + " shown";
   }
