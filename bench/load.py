@@ -26,6 +26,7 @@ def main() -> int:
     parser.add_argument("--fps", type=float, default=100)
     parser.add_argument("--size", default="640x480")
     parser.add_argument("--frames", help="directory of pre-encoded JPEGs to cycle through")
+    parser.add_argument("--sub-frames", help="directory of sub-images to send beside them, as camnet senders do")
     parser.add_argument("--stamp", action="store_true", help="number each frame in its pixels")
     parser.add_argument("--hub-key", help="the hub's CURVE public key: send encrypted, with --key-file's pair")
     parser.add_argument("--key-file", help="this sender's CURVE key pair (created if missing)")
@@ -44,7 +45,10 @@ def main() -> int:
         public, secret, _ = load_or_create(Path(args.key_file))
         sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = args.hub_key.encode(), public, secret
     sock.connect(f"tcp://127.0.0.1:{args.port}")
-    head = json.dumps({"msg": args.name}).encode()
+    subs = [p.read_bytes() for p in sorted(Path(args.sub_frames).glob("*.jpg"))] if args.sub_frames else []
+    offer = {"camnet": {"id": args.name, "sub": 320}} if subs else {}
+    head = json.dumps({"msg": args.name, **offer}).encode()
+    takes_sub = False  # the hub said "OK sub" (common/protocol.py)
     sent, sent_at = 0, {}
     interval, due = 1.0 / args.fps, time.monotonic()
     while not stop:
@@ -55,12 +59,13 @@ def main() -> int:
             sent_at[sent + 1] = time.monotonic()
         else:
             data = pool[sent % len(pool)]
-        sock.send_multipart([head, data], copy=False)
+        parts = [head, data, subs[sent % len(subs)]] if takes_sub else [head, data]
+        sock.send_multipart(parts, copy=False)
         while not stop and not sock.poll(200):
             pass
         if stop:
             break
-        sock.recv()
+        takes_sub = sock.recv() == b"OK sub"
         sent += 1
         now = time.monotonic()
         due = max(due + interval, now - interval)  # no long catch-up bursts

@@ -24,14 +24,22 @@ TUTORIAL = MotionSettings(detector="seed", min_area=0, start_frames=1, end_frame
 Detect = Callable[[bytes, float], bool]  # (JPEG, seconds) -> motion shown
 
 
-def hub_detector(settings: MotionSettings) -> Callable[[], Detect]:
-    """The hub's own analysis (MotionAnalyzer) with these settings; motion = the camera's state."""
+def sub_image(jpeg: bytes) -> bytes:
+    """The 320-wide sub-image a camnet sender makes of a frame (client/cli.py: area resize, q70)."""
+    frame = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    small = cv2.resize(frame, (320, 240), interpolation=cv2.INTER_AREA)
+    return bytes(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 70])[1])
+
+
+def hub_detector(settings: MotionSettings, width: int = 640) -> Callable[[], Detect]:
+    """The hub's own analysis (MotionAnalyzer) with these settings, of JPEGs ``width`` wide (320:
+    the sub-images); motion = the camera's state."""
 
     def make() -> Detect:
         analyzer = MotionAnalyzer(settings)
 
         def detect(jpeg: bytes, t: float) -> bool:
-            gray = analyzer.gray_from_jpeg(jpeg, 640)
+            gray = analyzer.gray_from_jpeg(jpeg, width)
             return gray is not None and analyzer.analyze(gray, 640, 480, t).motion
 
         return detect
@@ -55,8 +63,10 @@ def mog2_detector() -> Detect:
 DETECTORS: dict[str, Callable[[], Detect]] = {
     "seed": hub_detector(TUTORIAL),
     "robust": hub_detector(MotionSettings()),
+    "robust on sub-images": hub_detector(MotionSettings(), 320),  # fed the senders' 320-wide sub-images
     "mog2": mog2_detector,
 }
+ON_SUB = {"robust on sub-images"}
 
 
 def run(takes: int = 3, scenes: tuple[Any, ...] = SCENES) -> dict[str, Any]:
@@ -72,11 +82,13 @@ def run(takes: int = 3, scenes: tuple[Any, ...] = SCENES) -> dict[str, Any]:
         for take in range(takes):
             footage = list(scene.frames(take))  # rendered once, fed to every detector
             truth = [moving for _, moving in footage]
+            subs = [sub_image(jpeg) for jpeg, _ in footage]  # made by the sender: not the hub's CPU
             frames += len(footage)
             for label, make in DETECTORS.items():
                 detect = make()
+                fed = subs if label in ON_SUB else [jpeg for jpeg, _ in footage]
                 started = time.process_time()
-                motion = [detect(jpeg, i / FPS) for i, (jpeg, _) in enumerate(footage)]
+                motion = [detect(jpeg, i / FPS) for i, jpeg in enumerate(fed)]
                 cpu[label] += time.process_time() - started
                 rows[label].append(score(scene.name, motion, truth))
     out: dict[str, Any] = {}
@@ -116,13 +128,16 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+SUB_ROW = "160 from sub-images"
 FIGURES = (26, 20, 16, 12, 8)  # heights in pixels of a 640x480 frame; "small far object" is 26
 
 
 def small_objects(widths: tuple[int, ...] = (160, 320), takes: int = 2) -> dict[str, dict[str, float]]:
-    """Recall of the robust detector on ever smaller far figures, at each analysis width:
-    what a smaller analysis scale loses. {"<width>": {"<height px>": recall}}."""
+    """Recall of the robust detector on ever smaller far figures, at each analysis width, and
+    at 160 from the senders' sub-images ("160 from sub-images"): what a smaller analysis scale,
+    and a sub-image, lose. {"<width>": {"<height px>": recall}}."""
     out: dict[str, dict[str, float]] = {str(w): {} for w in widths}
+    out[SUB_ROW] = {}
     for height in FIGURES:
         scene = Scene(f"far figure {height} px", people=(Person(4.0, 9.0, 60, 580, 200, height, 30),))
         for take in range(takes):
@@ -133,6 +148,11 @@ def small_objects(widths: tuple[int, ...] = (160, 320), takes: int = 2) -> dict[
                 motion = [detect(jpeg, i / FPS) for i, (jpeg, _) in enumerate(footage)]
                 recall = score(scene.name, motion, truth).recall / takes
                 out[str(width)][str(height)] = out[str(width)].get(str(height), 0.0) + recall
+            detect = hub_detector(MotionSettings(), 320)()
+            motion = [detect(sub_image(jpeg), i / FPS) for i, (jpeg, _) in enumerate(footage)]
+            out[SUB_ROW][str(height)] = (
+                out[SUB_ROW].get(str(height), 0.0) + score(scene.name, motion, truth).recall / takes
+            )
     return out
 
 

@@ -61,6 +61,22 @@ def encode(frame: np.ndarray, width: int, quality: int) -> bytes:
     return buf.tobytes()
 
 
+SUB_QUALITY = 70  # an IP camera's sub-stream quality: about 10 KB at 320x240
+
+
+def sub_image(frame: np.ndarray, lores: np.ndarray | None, width: int) -> bytes:
+    """The sub-image: the Pi camera's lores picture when it has one (scaled by its ISP), else
+    the captured frame scaled down; JPEG-encoded at SUB_QUALITY."""
+    small = lores if lores is not None and lores.shape[1] == width else None
+    if small is None:
+        height = round(frame.shape[0] * width / frame.shape[1]) & ~1
+        small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, SUB_QUALITY])
+    if not ok:
+        raise SourceError("OpenCV could not JPEG-encode the sub-image")
+    return buf.tobytes()
+
+
 def sender_id(source: str, machine_id_file: str = "/etc/machine-id") -> str:
     """A stable id for this sender: the same across restarts, different on another machine or
     for another camera of this one. The hub binds a camera name to it, so a second Pi that
@@ -89,11 +105,15 @@ def stream(
     interval = 1.0 / cfg.fps
     due = time.monotonic()
     refused_logged = False
+    takes_sub = False  # the hub answered "OK sub" (protocol.py): it is a camnet hub that takes them
     while not stop.is_set():
         heartbeat()
         try:
             frame = source.read()
             jpeg = encode(frame, cfg.width, cfg.quality)
+            height, width = _size_after_resize(frame.shape, cfg.width)
+            offer = cfg.sub_width if 0 < cfg.sub_width < width else 0
+            sub = sub_image(frame, getattr(source, "lores", None), offer) if offer and takes_sub else None
         except EndOfSource:
             log.info("video file ended; pass --loop to play it again")
             return 0
@@ -104,7 +124,6 @@ def stream(
                 return 0
             source = recovered
             continue
-        height, width = _size_after_resize(frame.shape, cfg.width)
         info = {
             "version": __version__,
             "source": source.kind,
@@ -115,12 +134,16 @@ def stream(
             "status": protocol.CAMERA_OK,
             "id": ident,
         }
-        reply = sender.send(protocol.encode(cfg.name, jpeg, info))
+        if offer:
+            info["sub"] = offer
+        reply = sender.send(protocol.encode(cfg.name, jpeg, info, sub))
         now = time.monotonic()
-        if reply == protocol.REPLY_OK:
+        if reply in (protocol.REPLY_OK, protocol.REPLY_OK_SUB):
             stats.delivered(now)
             refused_logged = False
+            takes_sub = reply == protocol.REPLY_OK_SUB
         else:
+            takes_sub = False
             stats.dropped += 1
             if reply is not None and not refused_logged:
                 log.warning("hub refused a frame: %s", reply.decode(errors="replace"))
@@ -287,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     def reopen() -> Source:
-        return open_source(cfg.source, cfg.width, cfg.fps, cfg.loop)
+        return open_source(cfg.source, cfg.width, cfg.fps, cfg.loop, cfg.sub_width)
 
     try:
         source: Source = reopen()

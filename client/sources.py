@@ -57,14 +57,15 @@ def kind_of(spec: str) -> str:
     return "url" if spec.split("://", 1)[0] in URL_SCHEMES else "file"
 
 
-def open_source(spec: str, width: int, fps: float, loop: bool) -> Source:
+def open_source(spec: str, width: int, fps: float, loop: bool, sub_width: int = 0) -> Source:
     """Open the source named by ``--source``; SourceError says why it cannot be opened
-    (SourceMissing: it never could)."""
+    (SourceMissing: it never could). ``sub_width``: the Pi camera also gives a ``lores``
+    picture that wide with every frame (scaled by its ISP, free of CPU)."""
     kind = kind_of(spec)
     if kind == "synthetic":
         return SyntheticSource(width or 640, moving=spec != "synthetic:still")
     if kind == "picamera":
-        return PiCameraSource(width, fps)
+        return PiCameraSource(width, fps, lores_width=sub_width)
     if kind == "usb":
         return LiveSource(int(spec) if spec.isdigit() else spec, "usb")
     if kind == "url":
@@ -264,12 +265,17 @@ class PiCameraSource:
     arrays hold B, G, R bytes (OpenCV's order: no conversion), "XRGB8888" B, G, R, 255 and
     "XBGR8888" R, G, B, 255. The default is "RGB888" at the wanted size; width 0 keeps
     picamera2's default video size.
+
+    With ``lores_width`` the camera is configured with a second, ``lores`` stream that wide
+    (YUV420, the only lores format of the Pi 4 and earlier ISPs), and each ``read`` takes both
+    pictures from the same request (``capture_request``, ``make_array``, ``release``): after
+    it, ``lores`` holds the small picture of that very frame, as BGR, for the sub-image.
     """
 
     kind = "picamera"
     FORMATS = ("RGB888", "XRGB8888", "XBGR8888")
 
-    def __init__(self, width: int, fps: float, pixel_format: str = "RGB888") -> None:
+    def __init__(self, width: int, fps: float, pixel_format: str = "RGB888", lores_width: int = 0) -> None:
         if pixel_format not in self.FORMATS:
             raise SourceError(f"Pi camera format {pixel_format!r} is not one of {', '.join(self.FORMATS)}")
         try:
@@ -281,12 +287,17 @@ class PiCameraSource:
                 "--system-site-packages"
             ) from None
         self.format = pixel_format
+        self.lores: np.ndarray | None = None
         main: dict[str, object] = {"format": pixel_format}
         if width:
             main["size"] = (width, (width * 3 // 4) & ~1)
+        lores = None
+        if lores_width and (not width or lores_width < width):
+            lores = {"format": "YUV420", "size": (lores_width & ~1, (lores_width * 3 // 4) & ~1)}
+        self._with_lores = lores is not None
         try:
             self.camera = Picamera2()
-            config = self.camera.create_video_configuration(main=main, controls={"FrameRate": float(fps)})
+            config = self.camera.create_video_configuration(main=main, lores=lores, controls={"FrameRate": float(fps)})
             self.camera.configure(config)
             self.camera.start()
         except Exception as exc:  # picamera2 raises IndexError, RuntimeError... when no camera
@@ -294,7 +305,15 @@ class PiCameraSource:
 
     def read(self) -> np.ndarray:
         try:
-            frame = self.camera.capture_array("main")
+            if self._with_lores:
+                request = self.camera.capture_request()
+                try:
+                    frame, small = request.make_array("main"), request.make_array("lores")
+                finally:
+                    request.release()
+                self.lores = cv2.cvtColor(small, cv2.COLOR_YUV2BGR_I420)  # YUV420 is I420: Y, then U, then V planes
+            else:
+                frame = self.camera.capture_array("main")
         except Exception as exc:
             raise SourceError(f"Pi camera capture failed: {exc!r}") from None
         if frame.ndim == 3 and frame.shape[2] == 4:

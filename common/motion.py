@@ -16,7 +16,9 @@ import numpy as np
 
 from common.detectors import Box, Region, RobustDetector, SeedDetector, SingleMotionDetector
 
-__all__ = ["Box", "Motion", "MotionAnalyzer", "MotionSettings", "SingleMotionDetector", "reduction_for"]
+__all__ = [
+    "Box", "Motion", "MotionAnalyzer", "MotionSettings", "SingleMotionDetector", "decode_small", "reduction_for",
+]  # fmt: skip
 
 Point = tuple[float, float]
 Polygon = tuple[Point, ...]  # corners in 0-1 coordinates of the frame: (0, 0) top left
@@ -84,6 +86,20 @@ def make_detector(settings: MotionSettings) -> Detector:
     if settings.detector == "robust":
         return RobustDetector(settings.threshold, settings.accum_weight, settings.frame_count, settings.absorb_after)
     raise ValueError(f"unknown detector {settings.detector!r}; use one of {', '.join(DETECTORS)}")
+
+
+_REDUCED_COLOR = {
+    1: cv2.IMREAD_COLOR,
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
+
+
+def decode_small(jpeg: bytes, width: int, wanted: int) -> np.ndarray | None:
+    """A JPEG ``width`` wide decoded in colour at the largest 1/2..1/8 scale that keeps it at
+    least ``wanted`` wide (the scaling happens inside the DCT: far cheaper than a resize)."""
+    return cv2.imdecode(np.frombuffer(jpeg, np.uint8), _REDUCED_COLOR[reduction_for(width, wanted)])
 
 
 def reduction_for(width: int, motion_width: int) -> int:

@@ -11,6 +11,14 @@ stable ``id``, which binds a camera name to one sender. A stock
 ``imagezmq.ImageHub`` ignores that key, and the hub treats a message without it as a stock
 sender's, so both directions interoperate. The hub answers every message with ``b"OK"``, or
 with ``b"ERROR <kind>: <reason>"`` when it drops the message.
+
+Sub-images. A camnet sender offers one by putting ``"sub": <width>`` in its "camnet" object;
+a camnet hub answers such a message ``b"OK sub"`` instead of ``b"OK"``. Only after that
+answer does the sender add a third part, a small JPEG of the same frame (the camera's
+sub-stream); after any timeout or reconnect it sends two parts again until a hub says
+``OK sub`` anew. A stock ``ImageHub`` never says it, so it always receives exactly
+``(name, jpg)``; stock senders never offer, so they always get ``b"OK"``; a camnet sender of
+an older version never offers either.
 """
 
 from __future__ import annotations
@@ -25,12 +33,13 @@ import numpy as np
 from common.redact import redact
 
 REPLY_OK = b"OK"
+REPLY_OK_SUB = b"OK sub"  # to a sender that offered sub-images: send them
 NAME_MAX = 64
 CAMERA_OK = "ok"
 CAMERA_ERROR = "camera-error"
 # Keys of the "camnet" object a sender may send, with their types and size limits.
 _INFO_STR = {"version": 32, "source": 32, "error": 200, "status": 16, "id": 64}
-_INFO_NUM = ("fps", "dropped", "width", "height")
+_INFO_NUM = ("fps", "dropped", "width", "height", "sub")
 # JPEG start-of-frame markers (baseline, progressive, lossless...) carry the image size.
 _SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 _STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
@@ -61,6 +70,9 @@ class Message:
     info: dict[str, Any] = field(default_factory=dict)
     received: float = 0.0  # wall-clock time the hub received it (a label: NTP may step it)
     mono: float = 0.0  # monotonic time the hub received it (every duration is measured on it)
+    sub: bytes | None = None  # the sender's small JPEG of the same frame (its sub-stream)
+    sub_width: int = 0
+    sub_height: int = 0
 
     @property
     def sender_id(self) -> str | None:
@@ -147,9 +159,11 @@ def parse(
     the JSON, the name, the payload size, a JPEG's header and dimensions, a raw array's
     dtype and shape against its byte count.
     """
-    if len(parts) != 2:
-        raise ProtocolError("bad-parts", f"expected 2 message parts (JSON metadata, image), got {len(parts)}")
-    head, payload = parts
+    if len(parts) not in (2, 3):
+        raise ProtocolError(
+            "bad-parts", f"expected 2 message parts (JSON metadata, image) or 3 (and a sub-image), got {len(parts)}"
+        )
+    head, payload = parts[0], parts[1]
     if len(head) > 4096:
         raise ProtocolError("bad-metadata", f"metadata is {len(head)} bytes; at most 4096 are allowed")
     try:
@@ -174,7 +188,26 @@ def parse(
     width, height = jpeg_size(payload)
     if width * height > max_pixels:
         raise ProtocolError("too-large", f"JPEG is {width}x{height}; the hub accepts at most {max_pixels} pixels")
-    return Message(name, jpeg=bytes(payload), width=width, height=height, info=info, received=received, mono=mono)
+    sub, sub_width, sub_height = _parse_sub(parts[2] if len(parts) == 3 else None, info, width, height)
+    return Message(name, jpeg=bytes(payload), width=width, height=height, info=info, received=received, mono=mono,
+                   sub=sub, sub_width=sub_width, sub_height=sub_height)  # fmt: skip
+
+
+def _parse_sub(part: bytes | None, info: dict[str, Any], width: int, height: int) -> tuple[bytes | None, int, int]:
+    """A sub-image must come from a sender that offered it, be a JPEG and be smaller than the frame."""
+    if part is None:
+        return None, 0, 0
+    if not info.get("sub"):
+        raise ProtocolError("bad-parts", "a third message part (a sub-image) needs 'sub' in the 'camnet' metadata")
+    try:
+        sub_width, sub_height = jpeg_size(part)
+    except ProtocolError as exc:
+        raise ProtocolError("bad-sub", f"the sub-image is not a JPEG: {exc.reason}") from None
+    if sub_width > width or sub_height > height:
+        raise ProtocolError(
+            "bad-sub", f"the sub-image is {sub_width}x{sub_height}, larger than its {width}x{height} frame"
+        )
+    return bytes(part), sub_width, sub_height
 
 
 def _parse_info(raw: object) -> dict[str, Any]:
@@ -217,7 +250,8 @@ def _parse_array(meta: dict[str, Any], payload: bytes, max_pixels: int) -> np.nd
     return np.frombuffer(payload, dtype=np.uint8).reshape(shape)
 
 
-def encode(name: str, jpeg: bytes, info: dict[str, Any]) -> list[bytes]:
-    """Build the two parts of a camnet sender's message (imagezmq's ``send_jpg`` plus "camnet")."""
+def encode(name: str, jpeg: bytes, info: dict[str, Any], sub: bytes | None = None) -> list[bytes]:
+    """Build the parts of a camnet sender's message (imagezmq's ``send_jpg`` plus "camnet"),
+    and the sub-image as a third part when the hub has said it takes one."""
     head = json.dumps({"msg": name, "camnet": info}, separators=(",", ":")).encode()
-    return [head, jpeg]
+    return [head, jpeg] if sub is None else [head, jpeg, sub]

@@ -1,4 +1,5 @@
-"""The Frame value: one analysed camera frame, with the bytes every viewer is sent, built once."""
+"""The Frame value: one analysed camera frame, with the bytes every viewer is sent, built once:
+the main JPEG's MJPEG part and page record, and the same for its sub-image when it has one."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ class Frame:
     mono: float = 0.0  # monotonic seconds when the hub received it: durations are measured on it
     blocked: bool = False  # the camera's view is blocked (a covered lens)
     objects: tuple[dict[str, object], ...] = ()  # the objects in view as this frame was published
+    sub: bytes | None = field(default=None, repr=False)  # the small JPEG of this frame (sub-stream)
+    sub_chunk: bytes | None = field(default=None, repr=False)  # its MJPEG part
+    sub_packet: bytes | None = field(default=None, repr=False)  # its page record (meta as the main's)
 
     @classmethod
     def build(
@@ -60,6 +64,7 @@ class Frame:
         found: Motion = QUIET,
         mono: float | None = None,
         objects: tuple[dict[str, object], ...] = (),
+        sub: bytes | None = None,
     ) -> Frame:
         """``mono`` defaults to ``time`` (tests and tools that have one clock only)."""
         box = found.box
@@ -76,7 +81,9 @@ class Frame:
             "objects": list(objects),
         }
         chunk, packet = mjpeg_part(jpeg, seq), record(meta, jpeg)
+        sub_chunk = mjpeg_part(sub, seq) if sub is not None else None
+        sub_packet = record({**meta, "sub": True}, sub) if sub is not None else None
         return cls(
             camera, seq, jpeg, width, height, time, box, chunk, packet, None, found.motion, found.regions,
-            time if mono is None else mono, found.blocked, objects,
+            time if mono is None else mono, found.blocked, objects, sub, sub_chunk, sub_packet,
         )  # fmt: skip

@@ -12,10 +12,12 @@ import concurrent.futures
 import datetime
 import logging
 import threading
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 
+from common.motion import decode_small, reduction_for
 from common.throttle import Throttle
 from hub.frames import Frame
 
@@ -57,6 +59,15 @@ def burn_in(frame: Frame, quality: int = 80) -> bytes:
     return buf.tobytes() if ok else frame.jpeg
 
 
+def shrink(frame: Frame, width: int = 320, quality: int = 70) -> bytes:
+    """The frame at about ``width`` (a 1/2 to 1/8 decode), as a small JPEG."""
+    if reduction_for(frame.width, width) == 1:
+        return frame.jpeg
+    image = decode_small(frame.jpeg, frame.width, width)
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality]) if image is not None else (False, None)
+    return buf.tobytes() if ok and buf is not None else frame.jpeg
+
+
 class Renderer:
     """Renders overlays asked for outside the analysis threads (a viewer's first frame, a
     silent camera's keep-alive, a snapshot) on one thread of its own, each frame at most once.
@@ -81,17 +92,24 @@ class Renderer:
     def render(self, frame: Frame) -> bytes | None:
         """The frame's JPEG with the overlay, or None if it could not be rendered in time (or
         the hub is stopping): a failed render costs the caller one frame, never its stream."""
+        return self._once(frame, burn_in, frame.camera)
+
+    def small(self, frame: Frame) -> bytes | None:
+        """A stock sender's frame as a small picture (``/snapshot?sub=1``), made the same way."""
+        return self._once(frame, shrink, "small:" + frame.camera)
+
+    def _once(self, frame: Frame, draw: Callable[[Frame], bytes], key: str) -> bytes | None:
         with self._lock:
-            last = self._last.get(frame.camera)
+            last = self._last.get(key)
             if last is not None and last[0] is frame:
                 future = last[1]
             else:
                 try:
-                    future = self._pool.submit(burn_in, frame)
+                    future = self._pool.submit(draw, frame)
                 except RuntimeError:  # closed: the hub is stopping
                     return None
-                self._last[frame.camera] = (frame, future)
-                self._last.move_to_end(frame.camera)
+                self._last[key] = (frame, future)
+                self._last.move_to_end(key)
                 while len(self._last) > self.keep:
                     self._last.popitem(last=False)
         try:

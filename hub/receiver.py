@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-from common.protocol import REPLY_OK, Message, ProtocolError, parse
+from common.protocol import REPLY_OK, REPLY_OK_SUB, Message, ProtocolError, parse
 from common.throttle import Throttle
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class Receiver:
             if self.guard is not None:
                 self.guard.check(key, message.name)
             self.route(message)
-            return REPLY_OK
+            return REPLY_OK_SUB if message.info.get("sub") else REPLY_OK
         except ProtocolError as exc:
             self._count(exc.kind, exc.reason)
             return exc.reply()

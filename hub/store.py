@@ -79,6 +79,9 @@ class Camera:
         self._rate = RateMeter(clock=clock)
         self.overlay_viewers = 0  # streams that want the overlay burned in (web threads, under the Streams lock)
         self.objects: tuple[dict[str, Any], ...] = ()  # objects in view now (a detect thread replaces it whole)
+        self.analyzed_sub = 0  # frames analysed from the sender's sub-image (the analysis thread)
+        self.main_decodes = 0  # main JPEGs decoded for analysis (the analysis thread)
+        self.sub_viewers = 0  # streams that want the sub-image (web threads, under the Streams lock)
 
     def claim(self, sender_id: str | None) -> None:
         """Bind the name to the sender ``sender_id``, or raise ProtocolError("name-conflict")
@@ -185,6 +188,8 @@ class Camera:
             "seq": frame.seq if frame else 0,
             "frames": self.received,
             "analyzed": self.analyzed,
+            "analyzed_sub": self.analyzed_sub,
+            "main_decodes": self.main_decodes,
             "dropped": self.dropped,
             "bad_frames": self.bad_frames,
             "restarts": self.restarts,

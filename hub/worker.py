@@ -19,7 +19,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from common.motion import Motion, MotionAnalyzer
+from common.motion import Motion, MotionAnalyzer, decode_small, reduction_for
 from common.protocol import Message
 from common.throttle import Throttle
 from hub.frames import Frame, mjpeg_part
@@ -27,6 +27,7 @@ from hub.overlay import burn_in
 from hub.store import Camera
 
 log = logging.getLogger(__name__)
+SUB_WIDTH = 320  # the hub's own sub-image of a stock sender's frame: about this wide (a 1/2..1/8 decode)
 _throttle = Throttle(10.0)  # keyed by camera and what went wrong
 
 
@@ -55,16 +56,20 @@ class CameraWorker:
         mono = message.mono or time.monotonic()
         jpeg = message.jpeg
         gray: np.ndarray | None
+        sub = message.sub
         if message.pixels is None and not self.analyzer.due(mono):
             assert jpeg is not None
-            return self._publish(jpeg, message, received, mono, self.analyzer.last)
-        if message.pixels is not None:
+            return self._publish(jpeg, message, received, mono, self.analyzer.last, sub)
+        if sub is not None:  # the sender's sub-image: the main JPEG is not decoded at all
+            gray = self.analyzer.gray_from_jpeg(sub, message.sub_width)
+            self.camera.analyzed_sub += 1
+        elif message.pixels is not None:
             gray = self.analyzer.gray_from_pixels(message.pixels)
             ok, buf = cv2.imencode(".jpg", message.pixels, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
             jpeg = buf.tobytes() if ok else None
         else:
             assert jpeg is not None
-            gray = self.analyzer.gray_from_jpeg(jpeg, message.width)
+            gray, sub = self._decode_main(jpeg, message.width)
         if gray is None or jpeg is None:
             self.camera.bad_frames += 1
             if _throttle.ready(f"bad-frame:{self.camera.name}") is not None:
@@ -77,13 +82,31 @@ class CameraWorker:
         found = self.analyzer.analyze(gray, message.width, message.height, mono)
         self.camera.analyzed += 1
         self.camera.model_resets = self.analyzer.resets
-        return self._publish(jpeg, message, received, mono, found)
+        return self._publish(jpeg, message, received, mono, found, sub)
 
-    def _publish(self, jpeg: bytes, message: Message, received: float, mono: float, found: Motion) -> Frame:
+    def _decode_main(self, jpeg: bytes, width: int) -> tuple[np.ndarray | None, bytes | None]:
+        """A stock sender's frame: decoded small for analysis, as always. While someone watches
+        a small tile of it, the hub makes the sub-image itself from that same reduced decode
+        (in colour, then grey from it), so the stream costs one small encode, not a decode."""
+        self.camera.main_decodes += 1
+        if not self.camera.sub_viewers:
+            return self.analyzer.gray_from_jpeg(jpeg, width), None
+        if reduction_for(width, SUB_WIDTH) == 1:  # small already: the frame is its own sub-image
+            return self.analyzer.gray_from_jpeg(jpeg, width), None
+        small = decode_small(jpeg, width, SUB_WIDTH)
+        if small is None:
+            return None, None
+        ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 70])
+        return self.analyzer.gray_from_pixels(small), (buf.tobytes() if ok else None)
+
+    def _publish(
+        self, jpeg: bytes, message: Message, received: float, mono: float, found: Motion, sub: bytes | None = None
+    ) -> Frame:
         self._seq += 1
         frame = Frame.build(
-            self.camera.name, self._seq, jpeg, message.width, message.height, received, found, mono, self.camera.objects
-        )
+            self.camera.name, self._seq, jpeg, message.width, message.height, received, found, mono,
+            self.camera.objects, sub,
+        )  # fmt: skip
         if self.camera.overlay_viewers:  # render once here, not in a viewer thread that others wait on
             frame = dataclasses.replace(frame, overlay=mjpeg_part(burn_in(frame), frame.seq))
         self.camera.publish(frame)

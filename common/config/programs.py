@@ -100,6 +100,9 @@ class HubConfig:
         10.0, "seconds a stalled viewer may block a write before it is dropped", lo=0.5, hi=600
     )
     montage_fps: float = setting(5.0, "frame rate of the server-side montage /video_feed/all", lo=0.2, hi=30)
+    grid_fps: float = setting(
+        5.0, "most frames a second a small tile of the page's grid is sent (its sub-stream; 0: no cap)", lo=0, hi=120
+    )
     pre_roll: float = setting(5.0, "seconds of video kept from before the motion that opens an event", lo=0, hi=60)
     post_roll: float = setting(
         5.0, "seconds after the last motion that an event ends; new motion meanwhile extends it", lo=0, hi=600
@@ -200,6 +203,13 @@ class SenderConfig:
     )
     fps: float = setting(15.0, "most frames sent per second", lo=0.1, hi=240)
     quality: int = setting(85, "JPEG quality", lo=10, hi=100)
+    sub_width: int = setting(
+        320,
+        "width of the sub-image (a small JPEG of each frame, the camera's sub-stream) sent to a camnet hub, "
+        "which analyses it and fills its grid with it; the Pi camera's lores stream gives it free (0: none)",
+        lo=0,
+        hi=1920,
+    )
     timeout: float = setting(1.5, "seconds to wait for the hub's reply before reconnecting", lo=0.1, hi=60)
     hub_key: str = setting(
         "", "the hub's CURVE public key (`camnet-hub keys` prints it): encrypt and authenticate to a curve hub"

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 CAMERA_COUNTERS = {  # metric name: (description key, help)
     "camnet_camera_frames_received": ("frames", "Frames received from the camera's sender"),
     "camnet_camera_frames_analyzed": ("analyzed", "Frames run through the motion detector"),
+    "camnet_camera_frames_analyzed_sub": ("analyzed_sub", "Frames analysed from the sender's sub-image"),
+    "camnet_camera_main_decodes": ("main_decodes", "Main JPEGs decoded for motion analysis"),
     "camnet_camera_frames_dropped": ("dropped", "Frames replaced by a newer one before analysis"),
     "camnet_camera_bad_frames": ("bad_frames", "Frames that did not decode"),
     "camnet_camera_restarts": ("restarts", "Times the camera's analysis recovered from an error"),
@@ -81,6 +83,14 @@ class HubCollector:
         yield CounterMetricFamily(
             "camnet_streams_refused", "Streams refused past max_streams", value=self.streams.refused
         )
+        sent = CounterMetricFamily(
+            "camnet_stream_bytes",
+            "Bytes sent to viewers, by stream kind (mjpeg, mjpeg-sub, page, montage)",
+            labels=["kind"],
+        )
+        for kind in ("mjpeg", "mjpeg-sub", "page", "montage"):
+            sent.add_metric([kind], self.streams.sent_bytes.get(kind, 0))
+        yield sent
         yield GaugeMetricFamily(
             "camnet_uptime_seconds", "Seconds since the hub started", value=time.time() - hub.started_at
         )

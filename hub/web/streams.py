@@ -55,6 +55,7 @@ class Streams:
         self.pages = 0  # page streams (/api/stream)
         self.montages = 0  # montage streams (/video_feed/all)
         self.refused = 0
+        self.sent_bytes: collections.Counter[str] = collections.Counter()  # bytes written, by stream kind
         self._state: tuple[float, bytes] = (-1e9, b"")
         self._state_lock = threading.Lock()
 
@@ -87,11 +88,44 @@ class Streams:
             if overlay:
                 camera.overlay_viewers += step
 
-    def mjpeg(self, camera: Camera, overlay: bool) -> Stream | None:
-        """An MJPEG body for one camera, or None when every stream slot is taken."""
-        if not self._acquire("mjpeg", camera, overlay):
+    def _sent(self, kind: str, size: int) -> None:
+        with self._lock:
+            self.sent_bytes[kind] += size
+
+    def _small(self, cameras: list[Camera], step: int) -> None:
+        with self._lock:  # the worker makes a stock sender's sub-image only while someone wants it
+            for camera in cameras:
+                camera.sub_viewers += step
+
+    def mjpeg(self, camera: Camera, overlay: bool, sub: bool = False) -> Stream | None:
+        """An MJPEG body for one camera (``sub``: its sub-stream), or None when every stream
+        slot is taken."""
+        if not self._acquire("mjpeg", camera, overlay and not sub):
             return None
+        if sub:
+            self._small([camera], +1)
+            release = self._releaser("mjpeg", camera)
+
+            def leave() -> None:
+                self._small([camera], -1)
+                release()
+
+            return Stream(self._sub_parts(camera), leave)
         return Stream(self._mjpeg_parts(camera, overlay), self._releaser("mjpeg", camera, overlay))
+
+    def _sub_parts(self, camera: Camera) -> Iterator[bytes]:
+        """The sub-stream: each frame's small JPEG (the main one when a frame has none yet)."""
+        last, sent_at = 0, -KEEPALIVE
+        while not self.hub.stopping.is_set():
+            frame = camera.wait_newer(last, WAKE_EVERY)
+            if frame is None:
+                frame = camera.frame
+                if frame is None or time.monotonic() - sent_at < KEEPALIVE:
+                    continue
+            chunk = frame.sub_chunk or frame.chunk
+            last, sent_at = frame.seq, time.monotonic()
+            self._sent("mjpeg-sub", len(chunk))
+            yield chunk
 
     def _mjpeg_parts(self, camera: Camera, overlay: bool) -> Iterator[bytes]:
         last, sent_at = 0, -KEEPALIVE  # the first frame goes out at once
@@ -115,6 +149,7 @@ class Streams:
                 last = frame.seq
                 continue
             last, sent_at = frame.seq, time.monotonic()
+            self._sent("mjpeg", len(chunk))
             yield chunk
 
     def montage(self) -> Stream | None:
@@ -137,23 +172,31 @@ class Streams:
             got = self.hub.montage.wait_newer(last, WAKE_EVERY)
             if got is not None:
                 last, chunk = got
+                self._sent("montage", len(chunk))
                 yield chunk
 
-    def page(self, rates: dict[str, float]) -> Stream | None:
+    def page(self, rates: dict[str, float], subs: frozenset[str] = frozenset()) -> Stream | None:
         """The page's stream: each wanted camera's newest frames, at most ``rates[name]`` per
-        second (0: every frame), plus the list of all cameras every second."""
+        second (0: every frame), plus the list of all cameras every second. Cameras in
+        ``subs`` (small tiles) get their sub-images, at most ``--grid-fps`` a second."""
         if not self._acquire("page"):
             return None
+        grid = self.hub.config.grid_fps  # small tiles: at most this many frames a second (0: no cap)
+        capped = {name: min(fps or grid, grid) for name, fps in rates.items() if name in subs and grid}
+        rates = {**rates, **capped}
         waker = self.hub.cameras.watch(rates)
+        small = [c for c in (self.hub.cameras.get(name) for name in subs if name in rates) if c is not None]
+        self._small(small, +1)
         release = self._releaser("page")
 
         def leave() -> None:
             self.hub.cameras.unwatch(waker)
+            self._small(small, -1)
             release()
 
-        return Stream(self._page_records(rates, waker), leave)
+        return Stream(self._page_records(rates, waker, subs), leave)
 
-    def _page_records(self, rates: dict[str, float], waker: Waker) -> Iterator[bytes]:
+    def _page_records(self, rates: dict[str, float], waker: Waker, subs: frozenset[str]) -> Iterator[bytes]:
         """Woken only by the cameras this page watches (and once a second for the list)."""
         cameras = self.hub.cameras
         intervals = {name: (1.0 / fps if fps > 0 else 0.0) for name, fps in rates.items()}
@@ -168,10 +211,12 @@ class Streams:
             for name, interval in intervals.items():
                 frame = _newer(cameras.get(name), sent.get(name), now, interval)
                 if frame is not None:
-                    out.append(frame.packet)
+                    out.append(frame.sub_packet or frame.packet if name in subs else frame.packet)
                     sent[name] = (frame.seq, now)
             if out:
-                yield out[0] if len(out) == 1 else b"".join(out)
+                chunk = out[0] if len(out) == 1 else b"".join(out)
+                self._sent("page", len(chunk))
+                yield chunk
             waker.wait(max(0.0, next_state - time.monotonic()))
 
     def state_record(self) -> bytes:
@@ -191,4 +236,6 @@ def _newer(camera: Camera | None, sent: tuple[int, float] | None, now: float, in
     if frame is None:
         return None
     seq, at = sent or (0, -1e9)
-    return frame if frame.seq > seq and now - at >= interval else None
+    # 10 % slack: frames arrive with jitter, and a cap of 5 a second from a 15 fps camera must
+    # give 5 (every third frame), not 4 (every fourth, whenever the third came a little early)
+    return frame if frame.seq > seq and now - at >= 0.9 * interval else None

@@ -76,7 +76,8 @@ def video_feed(name: str) -> Response:
     if isinstance(found, Response):
         return found
     overlay = request.args.get("overlay", "1") not in ("0", "false", "no")
-    return _streaming(_streams().mjpeg(found, overlay), MJPEG_TYPE)
+    sub = request.args.get("sub", "0") in ("1", "true", "yes")  # the small stream, as sent (no overlay)
+    return _streaming(_streams().mjpeg(found, overlay, sub), MJPEG_TYPE)
 
 
 @bp.get("/snapshot/<name>")
@@ -88,7 +89,11 @@ def snapshot(name: str) -> Response:
     if frame is None:
         return _error(503, f"camera {name!r} has not sent a decodable frame yet")
     body: bytes | None = frame.jpeg
-    if request.args.get("overlay", "0") in ("1", "true", "yes"):
+    if request.args.get("sub", "0") in ("1", "true", "yes"):  # the small picture
+        body = frame.sub or _services().renderer.small(frame)
+        if body is None:
+            return _error(503, f"could not make camera {name!r}'s small picture; retry, or omit ?sub=1")
+    elif request.args.get("overlay", "0") in ("1", "true", "yes"):
         body = _services().renderer.render(frame)  # rendered once per frame, however many ask
         if body is None:
             return _error(503, f"could not draw the overlay on camera {name!r}'s frame; retry, or omit ?overlay=1")
@@ -120,11 +125,15 @@ def forget_camera(name: str) -> Response:
 
 @bp.post("/api/stream")
 def api_stream() -> Response:
-    """The page's stream. Body: ``{"cameras": {"<name>": <max fps, 0 for all>}}``."""
+    """The page's stream. Body: ``{"cameras": {"<name>": <max fps, 0 for all>}, "sub": [names]}``
+    (``sub``: the cameras shown as small tiles, sent their sub-images)."""
     body = request.get_json(silent=True)
     wanted = body.get("cameras") if isinstance(body, dict) else None
+    small = body.get("sub", []) if isinstance(body, dict) else []
     if not isinstance(wanted, dict) or len(wanted) > _services().config.max_cameras:
-        return _error(400, 'send JSON {"cameras": {"<name>": <max fps, 0 for every frame>}}')
+        return _error(400, 'send JSON {"cameras": {"<name>": <max fps, 0 for every frame>}, "sub": ["<name>"]}')
+    if not isinstance(small, list) or not all(isinstance(name, str) and name in wanted for name in small):
+        return _error(400, '"sub" must list cameras of "cameras" (the ones shown as small tiles)')
     rates: dict[str, float] = {}
     for name, fps in wanted.items():
         try:
@@ -134,7 +143,7 @@ def api_stream() -> Response:
         if not isinstance(fps, (int, float)) or isinstance(fps, bool) or not 0 <= fps <= 120:
             return _error(400, f"rate for {name!r} must be a number of frames per second, 0 to 120")
         rates[name] = float(fps)
-    return _streaming(_streams().page(rates), "application/octet-stream")
+    return _streaming(_streams().page(rates, frozenset(small)), "application/octet-stream")
 
 
 @bp.get("/favicon.ico")

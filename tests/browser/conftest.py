@@ -59,12 +59,17 @@ def screenshot(page, name: str) -> str:  # type: ignore[no-untyped-def]
 
 
 class CameraFeeder:
-    """Real senders on loopback: each named camera sends pre-encoded frames at ``fps``."""
+    """Real senders on loopback: each named camera sends pre-encoded frames at ``fps``; with
+    ``sub_width`` each frame carries a sub-image that wide, as the camnet sender's do."""
 
-    def __init__(self, hub: Hub, fps: float = 8.0, width: int = 320) -> None:
+    def __init__(self, hub: Hub, fps: float = 8.0, width: int = 320, sub_width: int = 0) -> None:
         self.hub = hub
         self.fps = fps
         self.frames = {m: [jpeg(scene(i, m, width, width * 3 // 4), 70) for i in range(12)] for m in (True, False)}
+        self.subs = {
+            m: [jpeg(scene(i, m, sub_width, sub_width * 3 // 4), 70) for i in range(12)] if sub_width else []
+            for m in (True, False)
+        }
         self.cameras: dict[str, tuple[RawSender, bool]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -86,7 +91,11 @@ class CameraFeeder:
             started = time.monotonic()
             with self._lock:  # add/remove wait for a round to finish
                 for name, (sender, moving) in self.cameras.items():
-                    sender.send([json.dumps({"msg": name}).encode(), self.frames[moving][i % 12]])
+                    if self.subs[moving]:  # offered, and sent (the hub answers "OK sub")
+                        head = json.dumps({"msg": name, "camnet": {"id": name, "sub": 320}}).encode()
+                        sender.send([head, self.frames[moving][i % 12], self.subs[moving][i % 12]])
+                    else:
+                        sender.send([json.dumps({"msg": name}).encode(), self.frames[moving][i % 12]])
             i += 1
             self._stop.wait(max(0.0, 1 / self.fps - (time.monotonic() - started)))
 

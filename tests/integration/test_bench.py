@@ -32,6 +32,8 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     camnet = cap["camnet"]
     assert camnet["analysed_per_s"] > 0.5 * camnet["received_per_s"] > 0, "the hub analysed what it received"
     assert cap["seed"]["analysed_per_s"] > 0
+    with_sub = cap["camnet_sub"]
+    assert with_sub["analysed_per_s"] > 0.5 * with_sub["received_per_s"] > 0, "sub-image senders were analysed"
     assert cap["ratio_per_cpu_s"] == camnet["analysed_per_cpu_s"] / cap["seed"]["analysed_per_cpu_s"]
     viewers = data["viewers"]["2"]
     assert viewers["duplicates"] == 0 and viewers["median_fps"] > 10, "a 30 fps camera reached its viewers"
@@ -43,14 +45,14 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     assert pages["median_delivered_share"] > 0.5
     assert all(lat["frames"] > 10 and lat["p50_ms"] <= lat["p99_ms"] for lat in data["latency"])
     assert data["memory"]["rss_mb_first"] <= data["memory"]["rss_mb_max"] < 1000
-    assert data["sender"][0]["frames"] > 10
+    assert data["sender"][0]["frames"] > 10 and data["sender"][0]["sender_no_sub_us_per_frame"] > 0
     curve = data["curve"]
     assert curve["curve"]["received_per_s"] > 0.5 * curve["none"]["received_per_s"] > 0, "CURVE senders got in"
     assert curve["hub_ratio"] == curve["curve"]["hub_us_per_frame"] / curve["none"]["hub_us_per_frame"]
     mqtt = data["mqtt"]
     assert mqtt["on"]["received_per_s"] > 0.5 * mqtt["off"]["received_per_s"] > 0
     motion = data["motion"]
-    assert set(motion) == {"seed", "robust", "mog2"}
+    assert set(motion) == {"seed", "robust", "robust on sub-images", "mog2"}
     assert motion["seed"]["scenes"]["light on"]["false_events"] >= 1, "the light fools the tutorial's detector"
     assert motion["robust"]["scenes"]["light on"]["false_events"] == 0 and motion["robust"]["mean_f1"] > 0.9
     assert all(0 <= motion[d]["mean_f1"] <= 1 and motion[d]["ms_per_frame"] > 0 for d in motion)
@@ -66,7 +68,9 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
         moving["on"]["inferences_per_s"] > 0 and moving["on"]["received_per_s"] > 0.5 * moving["off"]["received_per_s"]
     )
     small = data["small_objects"]
-    assert set(small) == {"160", "320"} and all(0 <= r <= 1 for w in small.values() for r in w.values())
+    assert set(small) == {"160", "320", "160 from sub-images"} and all(
+        0 <= r <= 1 for w in small.values() for r in w.values()
+    )
     rows = (
         "| figure |",
         "page streams",
@@ -74,6 +78,7 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
         "latency",
         "hub RSS",
         "sender CPU",
+        "sub-image",
         "CURVE vs none",
         "MQTT on vs off",
         "| walker |",

@@ -20,6 +20,7 @@ from client.sources import (
     SyntheticSource,
     open_source,
 )
+from common import protocol
 
 # What the fake camera sees, as (R, G, B): a red scene, so channel order shows.
 SCENE_RGB = (200, 20, 10)
@@ -45,9 +46,13 @@ class FakePicamera2:
         self.closed = False
         FakePicamera2.instances.append(self)
 
-    def create_video_configuration(self, main: dict, controls: dict | None = None) -> dict:
+    def create_video_configuration(self, main: dict, lores: dict | None = None, controls: dict | None = None) -> dict:
         self.asked = dict(main)
-        return {"main": {"size": (1280, 720), "format": "XBGR8888", **main}, "controls": dict(controls or {})}
+        config = {"main": {"size": (1280, 720), "format": "XBGR8888", **main}, "controls": dict(controls or {})}
+        if lores is not None:  # picamera2: the Pi 4's ISP gives lores only as YUV420, no larger than main
+            assert lores["format"] == "YUV420" and lores["size"][0] <= config["main"]["size"][0]
+            config["lores"] = dict(lores)
+        return config
 
     def configure(self, config: dict) -> None:
         self.config = config
@@ -65,11 +70,33 @@ class FakePicamera2:
         pixel = [255 if i is None else SCENE_RGB[i] for i in layout]
         return np.full((h, w, len(pixel)), pixel, np.uint8)
 
+    def capture_request(self) -> FakeRequest:
+        assert self.started
+        return FakeRequest(self)
+
     def stop(self) -> None:
         self.started = False
 
     def close(self) -> None:
         self.closed = True
+
+
+class FakeRequest:
+    """FAKE of picamera2's CompletedRequest: both streams of one frame, until release()."""
+
+    def __init__(self, camera: FakePicamera2) -> None:
+        self.camera, self.released = camera, False
+
+    def make_array(self, name: str) -> np.ndarray:
+        assert not self.released
+        if name == "main":
+            return self.camera.capture_array("main")
+        w, h = self.camera.config["lores"]["size"]  # YUV420 (I420): h rows of Y, then U and V, h/2 x w in all
+        bgr = np.full((h, w, 3), SCENE_RGB[::-1], np.uint8)
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
+
+    def release(self) -> None:
+        self.released = True
 
 
 @pytest.fixture
@@ -100,6 +127,23 @@ def test_picamera_frames_are_bgr_whatever_the_format(fake_picamera2: type[FakePi
     assert (r, g, b) == SCENE_RGB, f"{pixel_format}: channels in the wrong order"
     decoded = cv2.imdecode(cv2.imencode(".jpg", frame)[1], cv2.IMREAD_COLOR)
     assert decoded[0, 0, 2] > 150 and decoded[0, 0, 0] < 60, "the JPEG the hub gets shows red as red"
+
+
+def test_picamera_gives_its_lores_picture_of_the_same_frame_for_the_sub_image(
+    fake_picamera2: type[FakePicamera2],
+) -> None:
+    source = open_source("picamera", 640, 15, loop=False, sub_width=320)
+    cam = fake_picamera2.instances[0]
+    assert cam.config["lores"] == {"format": "YUV420", "size": (320, 240)}
+    frame = source.read()
+    assert frame.shape == (480, 640, 3) and source.lores is not None and source.lores.shape == (240, 320, 3)
+    b, g, r = (int(v) for v in source.lores[120, 160])
+    assert abs(r - SCENE_RGB[0]) < 8 and abs(g - SCENE_RGB[1]) < 8 and abs(b - SCENE_RGB[2]) < 8, "YUV420 -> BGR"
+    from client.cli import sub_image
+
+    assert protocol.jpeg_size(sub_image(frame, source.lores, 320)) == (320, 240)
+    assert open_source("picamera", 320, 15, loop=False, sub_width=320).read() is not None  # no lores as large as main
+    assert "lores" not in fake_picamera2.instances[1].config
 
 
 def test_picamera_width_0_keeps_the_camera_default_size(fake_picamera2: type[FakePicamera2]) -> None:

@@ -95,6 +95,7 @@ function painted(tile) {
   const meta = tile.meta;
   if (meta) {
     tile.root.dataset.lastFrame = String(meta.seq);
+    tile.root.dataset.painted = String(Number(tile.root.dataset.painted || 0) + 1); // frames shown (for tests and make bench)
     tile.frame.style.aspectRatio = meta.width + " / " + meta.height;
     if (tile.root.style.getPropertyValue("--aspect") !== String(meta.width / meta.height)) {
       tile.root.style.setProperty("--aspect", String(meta.width / meta.height));
@@ -203,6 +204,7 @@ function fit() {
   const fits = best >= Math.min(MIN_TILE, width);
   grid.style.gridTemplateColumns = fits ? "repeat(" + columns + ", " + Math.floor(best) + "px)" : "";
   grid.style.justifyContent = fits ? "center" : "";
+  scheduleResubscribe(); // tiles that grew past a sub-image's size want the main stream, and back
 }
 window.addEventListener("resize", fit);
 
@@ -216,13 +218,25 @@ function describeSender(cam) {
 }
 
 // --- the stream -------------------------------------------------------------------------
+// A tile of the grid shown at most about twice as wide as a sub-image (in CSS pixels, not
+// device pixels: a phone at devicePixelRatio 3 would otherwise want the main stream in every
+// tile) gets the sub-stream; the camera page, and a tile filling a TV, get the main one.
+const SUB_WIDTH = 320;
+function small(tile) {
+  return !single && tile.root.getBoundingClientRect().width <= 2 * SUB_WIDTH;
+}
+
 function wanted() {
   const cameras = {};
-  for (const name of tiles.keys()) {
-    if (single ? name === single : visible.has(name)) cameras[name] = single ? 0 : gridFps;
+  const sub = [];
+  for (const [name, tile] of tiles) {
+    if (single ? name === single : visible.has(name)) {
+      cameras[name] = single ? 0 : gridFps;
+      if (small(tile)) sub.push(name);
+    }
   }
   if (single && !tiles.size) cameras[single] = 0;
-  return { cameras };
+  return { cameras, sub };
 }
 
 function scheduleResubscribe() {
