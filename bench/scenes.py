@@ -2,8 +2,9 @@
 
 Each scene is deterministic (a seed per take), 640x480, JPEG-encoded as a sender would, with
 sensor noise, and says for every frame whether something really moves in view. The kinds are
-what fools or misses a background-subtraction detector at home: lights switched on and off,
-dusk, flicker, auto-exposure hunting, a slow walker, a small far object, a dim noisy night.
+what fools or misses a background-subtraction detector at home: lights switched on and off
+(one clipping much of the room at white), dusk, flicker, auto-exposure hunting (once clipping
+a colour channel), a slow walker, a small far object, a dim noisy night.
 ``score`` turns a detector's per-frame motion answers into frame-level precision, recall and
 F1 after the warm-up, and counts false events (motion periods that touch no true motion).
 Used by the tests and by ``make bench`` (no downloads: everything is drawn here).
@@ -105,6 +106,15 @@ def _step(at: float, before: float, after: float) -> Callable[[float], float]:
     return lambda t: before if t < at else after
 
 
+def _hunting(t: float) -> float:
+    """Auto exposure hunting: +30 % within 0.3 s, held, back within 0.5 s; at 4 s and again at 6.5 s."""
+    for start in (4.0, 6.5):
+        x = t - start
+        if 0 <= x < 1.5:
+            return 1.0 + 0.3 * min(1.0, x / 0.3) * (1.0 if x < 1.0 else (1.5 - x) / 0.5)
+    return 1.0
+
+
 SCENES: tuple[Scene, ...] = (
     Scene("walker", people=(Person(4.0, 8.0, 40, 600, 420, 170, 40),)),
     Scene("still"),
@@ -124,6 +134,11 @@ SCENES: tuple[Scene, ...] = (
         people=(Person(3.5, 6.0, 40, 380, 420, 160, 35), Person(8.0, 11.0, 600, 260, 440, 180, 220)),
     ),
     Scene("night", base=0.25, noise=9.0, people=(Person(4.5, 8.5, 600, 60, 430, 170, 220),)),
+    # footage the detector was not tuned on: a lamp that brightens a bright room by 60 %, so
+    # that much of it clips at white; exposure hunting that clips a colour channel of a bright room
+    Scene("light on, clipping", seconds=12.0, light=_step(5.0, 1.0, 1.6)),
+    Scene("exposure hunting", base=1.25, light=_hunting),
+    Scene("exposure hunting, walker", base=1.25, light=_hunting, people=(Person(4.5, 8.5, 600, 60, 430, 170, 40),)),
 )
 
 

@@ -100,7 +100,9 @@ class RobustDetector:
        moves brightness, not edges: where the scene's edges are still where they were
        (``EDGES_KEPT``, the correlation of gradient magnitudes over the changed area) the model
        is rebuilt from this frame and relearnt fast for ``RELEARN`` seconds, without reporting;
-       otherwise it is an object, and reported as one.
+       otherwise it is an object, and reported as one. For ``LIGHT_SETTLE`` seconds after the
+       light moved (by more than ``GAIN_MOVING`` in a frame), each changed region whose edges
+       are the model's is light that one gain could not explain (clipping), and folded in.
     2. **Noise.** The threshold is the larger of ``threshold`` and ``NOISE_FACTOR`` times the
        noise measured on the same grid (a robust sigma, averaged over frames), so a dark
        high-gain night needs a bigger difference than a bright day.
@@ -123,6 +125,8 @@ class RobustDetector:
     SATURATED = 250.0
     STILL_CHECK = 1.0  # seconds between stillness checks
     EDGES_KEPT = 0.5  # correlation of edges, frame and model, above which a big change is light
+    GAIN_MOVING = 0.02  # a frame whose light changed by more than this share: the light is moving
+    LIGHT_SETTLE = 1.5  # seconds after the light moved in which a region with the model's edges is light
     TEXTURE_EVERY = 0.5  # seconds between measurements of the view's detail
     TEXTURE_WEIGHT = 0.02  # of each measurement in the scene's usual detail (minutes to follow dusk)
     BLOCKED_TEXTURE, CLEAR_TEXTURE = 0.25, 0.5  # of the usual detail: blocked below, clear again above
@@ -153,6 +157,7 @@ class RobustDetector:
         self.texture: float | None = None  # the scene's usual detail: mean gradient, smoothed
         self._texture_t = -math.inf
         self._bare_since: float | None = None  # since when the view has had too little detail
+        self._light_moved = -math.inf  # when the light last changed by more than GAIN_MOVING in a frame
 
     def step(self, gray: np.ndarray, t: float, ignore: np.ndarray | None = None) -> list[Region]:
         frame = gray.astype(np.float32)
@@ -165,7 +170,12 @@ class RobustDetector:
             return []  # blocked: nothing in it is motion
         keep = None if ignore is None else cv2.bitwise_not(ignore)
         fg = self._compare(frame, keep)
+        if abs(self.gain - 1.0) > self.GAIN_MOVING:
+            self._light_moved = t
         changed = cv2.countNonZero(fg)
+        if changed and t - self._light_moved <= self.LIGHT_SETTLE:
+            fg = self._fold_in_light(frame, fg)
+            changed = cv2.countNonZero(fg)
         if changed > self.GLOBAL_SHARE * (fg.size if keep is None else max(cv2.countNonZero(keep), 1)):
             if self._edges_kept(frame, fg) >= self.EDGES_KEPT:
                 self._relearn(frame, t)
@@ -185,6 +195,24 @@ class RobustDetector:
             self.was_fg = None
         self._learn(frame, update, dt, t)
         return [] if t < self.relearn_until else regions
+
+    def _fold_in_light(self, frame: np.ndarray, fg: np.ndarray) -> np.ndarray:
+        """While the light moves (a lamp, auto exposure hunting, a dimmer), one gain does not
+        explain everything: where the frame clips at white, or a colour channel clips, the
+        view stops brightening while the rest goes on (and the blur of a clipped edge spreads
+        255, not the true level). A changed region whose edges are the model's is such light:
+        folded into the model at once and not reported. A person walking in brings edges of
+        its own and stays an object."""
+        assert self.bg is not None
+        count, labels = cv2.connectedComponents(fg, connectivity=8)
+        for label in range(1, count):
+            region = (labels == label).astype(np.uint8) * 255
+            around = cv2.dilate(region, _HALO)  # its edges lie on its border
+            if self._edges_kept(frame, around) >= self.EDGES_KEPT:
+                inside = around > 0
+                self.bg[inside] = frame[inside]
+                fg[region > 0] = 0
+        return fg
 
     def _edges_kept(self, frame: np.ndarray, fg: np.ndarray) -> float:
         """How well the frame's edges match the model's over the changed area (Pearson r of

@@ -31,9 +31,9 @@ def test_a_phone_gets_sub_streams_and_the_camera_page_the_main_stream(hub_factor
             feeder.add(name)
         page.goto(url(hub, "/"))
         expect(page.locator("article.tile")).to_have_count(len(CAMERAS))
-        page.wait_for_function("[...document.querySelectorAll('article.tile img')].some(i => i.naturalWidth > 0)")
+        page.wait_for_function("() => [...document.querySelectorAll('article.tile img')].some(i => i.naturalWidth > 0)")
         time.sleep(1.0)
-        shown = [w for w in natural_widths(page) if w]
+        shown = [w for _ in range(10) for w in natural_widths(page) if w]
         assert shown and set(shown) == {320}, f"small tiles show the sub-image, got widths {shown}"
         before, started = hub_streams_bytes(hub), time.monotonic()
         time.sleep(3.0)
@@ -44,8 +44,11 @@ def test_a_phone_gets_sub_streams_and_the_camera_page_the_main_stream(hub_factor
         screenshot(page, "phone-grid-substreams")
 
         page.goto(url(hub, f"/camera/{CAMERAS[0]}"))
-        page.wait_for_function("document.querySelector('article.tile img').naturalWidth > 0")
-        assert natural_widths(page) == [640], "the camera page gets the main stream"
+        # each frame is a new image, 0 wide until it has loaded: wait for a loaded one, then look
+        page.wait_for_function("() => document.querySelector('article.tile img').naturalWidth > 0")
+        page.wait_for_function("() => document.querySelector('article.tile img').naturalWidth === 640", timeout=5000)
+        widths = {w for _ in range(20) for w in natural_widths(page) if w}
+        assert widths == {640}, f"the camera page gets the main stream, got widths {widths}"
     finally:
         context.close()
         feeder.close()

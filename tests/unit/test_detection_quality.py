@@ -32,6 +32,20 @@ def test_the_default_detector_gets_the_hard_scenes_right(name: str) -> None:
     assert result.false_events == 0 and result.f1 >= 0.95, result
 
 
+@pytest.mark.parametrize("name", ["light on, clipping", "exposure hunting"])
+def test_a_light_that_clips_at_white_or_hunts_is_never_motion(name: str) -> None:
+    """A lamp brightening a bright room by 60 % (much of it clips), and exposure hunting +30 %
+    twice in a bright room (a colour channel clips): no motion frame at all after the warm-up,
+    during the change or after it settles."""
+    shown, truth = motion(BY_NAME[name], MotionSettings())
+    assert not any(truth) and not any(shown[45:]), [i for i, m in enumerate(shown) if m and i >= 45]
+
+
+def test_a_walker_is_still_seen_while_the_exposure_hunts() -> None:
+    result = score("exposure hunting, walker", *motion(BY_NAME["exposure hunting, walker"], MotionSettings()))
+    assert result.false_events == 0 and result.recall >= 0.95, result
+
+
 @pytest.mark.parametrize("name", ["light on", "slow walker"])
 def test_the_seed_detector_is_fooled_where_the_robust_one_is_not(name: str) -> None:
     """The suite tells the two apart: the tutorial's detector, exactly, fails these."""

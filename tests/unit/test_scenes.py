@@ -15,6 +15,8 @@ def test_every_kind_of_footage_the_issue_names_is_there() -> None:
     assert names == {
         "walker", "still", "dusk", "light on", "lights off", "small far object", "slow walker",
         "flicker", "auto exposure", "two people", "night", "light on, walker",
+        # issue 21: footage the detector was not tuned on
+        "light on, clipping", "exposure hunting", "exposure hunting, walker",
     }  # fmt: skip
 
 
