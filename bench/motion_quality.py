@@ -18,6 +18,7 @@ import numpy as np
 
 from bench.scenes import FPS, SCENES, Person, Scene, score
 from common.motion import MotionAnalyzer, MotionSettings
+from common.protocol import SUB_WIDTH
 
 MIN_AREA = 0.002  # MOG2 reference: share of the frame that must move (specks are not motion)
 TUTORIAL = MotionSettings(detector="seed", min_area=0, start_frames=1, end_frames=1)
@@ -25,10 +26,10 @@ Detect = Callable[[bytes, float], bool]  # (JPEG, seconds) -> motion shown
 
 
 def sub_image(jpeg: bytes) -> bytes:
-    """The 320-wide sub-image a camnet sender makes of a frame (client/cli.py: area resize, q70)."""
-    frame = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-    small = cv2.resize(frame, (320, 240), interpolation=cv2.INTER_AREA)
-    return bytes(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 70])[1])
+    """The sub-image a camnet sender makes of a frame: its own code (client/cli.py)."""
+    from client.cli import sub_image as make
+
+    return make(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), None, SUB_WIDTH)
 
 
 def hub_detector(settings: MotionSettings, width: int = 640) -> Callable[[], Detect]:

@@ -61,17 +61,14 @@ def encode(frame: np.ndarray, width: int, quality: int) -> bytes:
     return buf.tobytes()
 
 
-SUB_QUALITY = 70  # an IP camera's sub-stream quality: about 10 KB at 320x240
-
-
 def sub_image(frame: np.ndarray, lores: np.ndarray | None, width: int) -> bytes:
     """The sub-image: the Pi camera's lores picture when it has one (scaled by its ISP), else
-    the captured frame scaled down; JPEG-encoded at SUB_QUALITY."""
+    the captured frame scaled down; JPEG-encoded at protocol.SUB_QUALITY."""
     small = lores if lores is not None and lores.shape[1] == width else None
     if small is None:
         height = round(frame.shape[0] * width / frame.shape[1]) & ~1
         small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, SUB_QUALITY])
+    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, protocol.SUB_QUALITY])
     if not ok:
         raise SourceError("OpenCV could not JPEG-encode the sub-image")
     return buf.tobytes()

@@ -34,6 +34,7 @@ from common.redact import redact
 
 REPLY_OK = b"OK"
 REPLY_OK_SUB = b"OK sub"  # to a sender that offered sub-images: send them
+SUB_WIDTH, SUB_QUALITY = 320, 70  # a sub-image, as an IP camera's sub-stream: width and JPEG quality
 NAME_MAX = 64
 CAMERA_OK = "ok"
 CAMERA_ERROR = "camera-error"

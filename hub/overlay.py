@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from common.motion import decode_small, reduction_for
+from common.protocol import SUB_QUALITY, SUB_WIDTH
 from common.throttle import Throttle
 from hub.frames import Frame
 
@@ -59,8 +60,8 @@ def burn_in(frame: Frame, quality: int = 80) -> bytes:
     return buf.tobytes() if ok else frame.jpeg
 
 
-def shrink(frame: Frame, width: int = 320, quality: int = 70) -> bytes:
-    """The frame at about ``width`` (a 1/2 to 1/8 decode), as a small JPEG."""
+def shrink(frame: Frame, width: int = SUB_WIDTH, quality: int = SUB_QUALITY) -> bytes:
+    """The frame at about ``width`` (a 1/2 to 1/8 decode), as a small JPEG: a sub-image."""
     if reduction_for(frame.width, width) == 1:
         return frame.jpeg
     image = decode_small(frame.jpeg, frame.width, width)

@@ -20,14 +20,13 @@ import cv2
 import numpy as np
 
 from common.motion import Motion, MotionAnalyzer, decode_small, reduction_for
-from common.protocol import Message
+from common.protocol import SUB_QUALITY, SUB_WIDTH, Message
 from common.throttle import Throttle
 from hub.frames import Frame, mjpeg_part
 from hub.overlay import burn_in
 from hub.store import Camera
 
 log = logging.getLogger(__name__)
-SUB_WIDTH = 320  # the hub's own sub-image of a stock sender's frame: about this wide (a 1/2..1/8 decode)
 _throttle = Throttle(10.0)  # keyed by camera and what went wrong
 
 
@@ -96,7 +95,7 @@ class CameraWorker:
         small = decode_small(jpeg, width, SUB_WIDTH)
         if small is None:
             return None, None
-        ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 70])
+        ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, SUB_QUALITY])
         return self.analyzer.gray_from_pixels(small), (buf.tobytes() if ok else None)
 
     def _publish(

@@ -110,24 +110,12 @@ class Streams:
                 self._small([camera], -1)
                 release()
 
-            return Stream(self._sub_parts(camera), leave)
+            return Stream(self._mjpeg_parts(camera, False, sub=True), leave)
         return Stream(self._mjpeg_parts(camera, overlay), self._releaser("mjpeg", camera, overlay))
 
-    def _sub_parts(self, camera: Camera) -> Iterator[bytes]:
-        """The sub-stream: each frame's small JPEG (the main one when a frame has none yet)."""
-        last, sent_at = 0, -KEEPALIVE
-        while not self.hub.stopping.is_set():
-            frame = camera.wait_newer(last, WAKE_EVERY)
-            if frame is None:
-                frame = camera.frame
-                if frame is None or time.monotonic() - sent_at < KEEPALIVE:
-                    continue
-            chunk = frame.sub_chunk or frame.chunk
-            last, sent_at = frame.seq, time.monotonic()
-            self._sent("mjpeg-sub", len(chunk))
-            yield chunk
-
-    def _mjpeg_parts(self, camera: Camera, overlay: bool) -> Iterator[bytes]:
+    def _mjpeg_parts(self, camera: Camera, overlay: bool, sub: bool = False) -> Iterator[bytes]:
+        """Each new frame once; ``sub``: its small JPEG (the main one while a frame has none)."""
+        kind = "mjpeg-sub" if sub else "mjpeg"
         last, sent_at = 0, -KEEPALIVE  # the first frame goes out at once
         while not self.hub.stopping.is_set():
             frame = camera.wait_newer(last, WAKE_EVERY)
@@ -135,7 +123,9 @@ class Streams:
                 frame = camera.frame
                 if frame is None or time.monotonic() - sent_at < KEEPALIVE:
                     continue
-            if not overlay:
+            if sub:
+                chunk = frame.sub_chunk or frame.chunk
+            elif not overlay:
                 chunk = frame.chunk
             elif frame.overlay is not None:  # rendered once by the analysis thread
                 chunk = frame.overlay
@@ -149,7 +139,7 @@ class Streams:
                 last = frame.seq
                 continue
             last, sent_at = frame.seq, time.monotonic()
-            self._sent("mjpeg", len(chunk))
+            self._sent(kind, len(chunk))
             yield chunk
 
     def montage(self) -> Stream | None:
