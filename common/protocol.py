@@ -23,6 +23,7 @@ an older version never offers either.
 
 from __future__ import annotations
 
+import functools
 import json
 import unicodedata
 from dataclasses import dataclass, field
@@ -165,18 +166,7 @@ def parse(
             "bad-parts", f"expected 2 message parts (JSON metadata, image) or 3 (and a sub-image), got {len(parts)}"
         )
     head, payload = parts[0], parts[1]
-    if len(head) > 4096:
-        raise ProtocolError("bad-metadata", f"metadata is {len(head)} bytes; at most 4096 are allowed")
-    try:
-        meta = json.loads(head)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError("bad-metadata", f"metadata is not JSON: {exc}") from None
-    if not isinstance(meta, dict):
-        raise ProtocolError("bad-metadata", f"metadata must be a JSON object, got {type(meta).__name__}")
-    if "msg" not in meta:
-        raise ProtocolError("bad-metadata", "metadata has no 'msg' key (the camera name)")
-    name = validate_name(meta["msg"])
-    info = _parse_info(meta.get("camnet"))
+    meta, name, info = _parse_head(head)
     if len(payload) > max_bytes:
         raise ProtocolError("too-large", f"frame is {len(payload)} bytes; the hub accepts at most {max_bytes}")
     if info.get("status") == CAMERA_ERROR and not payload:
@@ -192,6 +182,24 @@ def parse(
     sub, sub_width, sub_height = _parse_sub(parts[2] if len(parts) == 3 else None, info, width, height)
     return Message(name, jpeg=bytes(payload), width=width, height=height, info=info, received=received, mono=mono,
                    sub=sub, sub_width=sub_width, sub_height=sub_height)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_head(head: bytes) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """The metadata part: the JSON object, the camera name and the sender's "camnet" info.
+    A sender's head repeats from frame to frame, so each is parsed once (the results are
+    shared: read them, never change them); a malformed one raises every time."""
+    if len(head) > 4096:
+        raise ProtocolError("bad-metadata", f"metadata is {len(head)} bytes; at most 4096 are allowed")
+    try:
+        meta = json.loads(head)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError("bad-metadata", f"metadata is not JSON: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ProtocolError("bad-metadata", f"metadata must be a JSON object, got {type(meta).__name__}")
+    if "msg" not in meta:
+        raise ProtocolError("bad-metadata", "metadata has no 'msg' key (the camera name)")
+    return meta, validate_name(meta["msg"]), _parse_info(meta.get("camnet"))
 
 
 def _parse_sub(part: bytes | None, info: dict[str, Any], width: int, height: int) -> tuple[bytes | None, int, int]:

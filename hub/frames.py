@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from common.motion import QUIET, Box, Motion
 
@@ -28,10 +29,11 @@ def record(meta: dict[str, object], jpeg: bytes = b"") -> bytes:
     return b"".join((_RECORD_HEAD.pack(len(head), len(jpeg)), head, jpeg))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Frame:
-    """A published frame: the sender's JPEG untouched, what the hub learnt about it, and the
-    stream chunks built from it once so that every viewer is handed the same bytes object."""
+    """A published frame: the sender's JPEG untouched and what the hub learnt about it. The
+    stream chunks are built from it on first use, once, so that every viewer is handed the same
+    bytes object and a frame nobody watches costs no copy of its JPEG."""
 
     camera: str
     seq: int  # the hub's own per-camera counter, 1, 2, 3...
@@ -40,8 +42,6 @@ class Frame:
     height: int
     time: float  # wall-clock seconds when the hub received it: a label, NTP may step it
     box: Box | None  # around all motion, while the camera shows motion
-    chunk: bytes = field(repr=False)  # MJPEG part
-    packet: bytes = field(repr=False)  # binary stream record
     overlay: bytes | None = field(default=None, repr=False)  # MJPEG part with the overlay burned in
     motion: bool = False  # the camera's motion state (after hysteresis) at this frame
     regions: tuple[Box, ...] = ()  # the moving regions, while the camera shows motion
@@ -49,8 +49,6 @@ class Frame:
     blocked: bool = False  # the camera's view is blocked (a covered lens)
     objects: tuple[dict[str, object], ...] = ()  # the objects in view as this frame was published
     sub: bytes | None = field(default=None, repr=False)  # the small JPEG of this frame (sub-stream)
-    sub_chunk: bytes | None = field(default=None, repr=False)  # its MJPEG part
-    sub_packet: bytes | None = field(default=None, repr=False)  # its page record (meta as the main's)
 
     @classmethod
     def build(
@@ -67,23 +65,42 @@ class Frame:
         sub: bytes | None = None,
     ) -> Frame:
         """``mono`` defaults to ``time`` (tests and tools that have one clock only)."""
-        box = found.box
-        meta = {
-            "type": "frame",
-            "camera": camera,
-            "seq": seq,
-            "time": round(time, 3),
-            "width": width,
-            "height": height,
-            "motion": found.motion,
-            "box": list(box) if box else None,
-            "blocked": found.blocked,
-            "objects": list(objects),
-        }
-        chunk, packet = mjpeg_part(jpeg, seq), record(meta, jpeg)
-        sub_chunk = mjpeg_part(sub, seq) if sub is not None else None
-        sub_packet = record({**meta, "sub": True}, sub) if sub is not None else None
         return cls(
-            camera, seq, jpeg, width, height, time, box, chunk, packet, None, found.motion, found.regions,
-            time if mono is None else mono, found.blocked, objects, sub, sub_chunk, sub_packet,
+            camera, seq, jpeg, width, height, time, found.box, None, found.motion, found.regions,
+            time if mono is None else mono, found.blocked, objects, sub,
         )  # fmt: skip
+
+    def meta(self) -> dict[str, object]:
+        """The page's record of this frame, without its picture."""
+        return {
+            "type": "frame",
+            "camera": self.camera,
+            "seq": self.seq,
+            "time": round(self.time, 3),
+            "width": self.width,
+            "height": self.height,
+            "motion": self.motion,
+            "box": list(self.box) if self.box else None,
+            "blocked": self.blocked,
+            "objects": list(self.objects),
+        }
+
+    @cached_property
+    def chunk(self) -> bytes:
+        """The MJPEG part of the main JPEG."""
+        return mjpeg_part(self.jpeg, self.seq)
+
+    @cached_property
+    def packet(self) -> bytes:
+        """The page's binary stream record of the main JPEG."""
+        return record(self.meta(), self.jpeg)
+
+    @cached_property
+    def sub_chunk(self) -> bytes | None:
+        """The MJPEG part of the sub-image, when the frame has one."""
+        return mjpeg_part(self.sub, self.seq) if self.sub is not None else None
+
+    @cached_property
+    def sub_packet(self) -> bytes | None:
+        """The page's record of the sub-image (its metadata is the main frame's, marked "sub")."""
+        return record({**self.meta(), "sub": True}, self.sub) if self.sub is not None else None

@@ -1,7 +1,10 @@
 """Analysis: decode each frame at reduced scale -> detect motion -> publish a Frame.
 
-Each camera has a one-slot inbox: a newer frame replaces one not yet started (counted as
-dropped), so a camera that falls behind skips to its newest frame and never queues. A small
+Each camera has a one-slot inbox, and a frame's sender is answered once a thread takes the
+frame from it: a camera that falls behind is slowed at its sender instead of sending frames
+the hub would throw away (hub/receiver.py). A newer frame still replaces one not yet started
+(counted as dropped: a sender that does not wait for its answer, or two stock senders under
+one name), and that one's sender is answered then. A small
 pool of threads (one per core by default) serves the cameras whose inbox is full, in
 round-robin order, one frame of a camera at a time. Under load the threads go from camera
 to camera without sleeping, which costs far less than waking a thread per camera per frame.
@@ -45,6 +48,7 @@ class CameraWorker:
         self.on_frame = on_frame  # to the recorder and MQTT: O(1), never blocks
         self.jpeg_quality = jpeg_quality
         self.pending: Message | None = None  # guarded by the pool's lock
+        self.answer: Callable[[], None] | None = None  # tells the pending frame's sender it was taken (the same)
         self.scheduled = False  # queued or being processed; guarded by the pool's lock
         self._seq = 0
 
@@ -128,9 +132,11 @@ class WorkerPool:
         for thread in self.threads:
             thread.start()
 
-    def offer(self, worker: CameraWorker, message: Message) -> None:
-        """Hand over a camera's newest frame; an unstarted older one is dropped and counted."""
+    def offer(self, worker: CameraWorker, message: Message, answer: Callable[[], None] = lambda: None) -> None:
+        """Hand over a camera's newest frame; ``answer`` is called by the thread that takes it.
+        An unstarted older frame is dropped and counted, and its sender answered now."""
         with self._cond:
+            replaced, worker.answer = worker.answer, answer
             if worker.pending is not None:
                 worker.camera.dropped += 1
             worker.pending = message
@@ -138,6 +144,8 @@ class WorkerPool:
                 worker.scheduled = True
                 self._ready.append(worker)
                 self._cond.notify()
+        if replaced is not None:
+            replaced()
 
     def wake(self) -> None:
         with self._cond:
@@ -151,8 +159,11 @@ class WorkerPool:
                 self._cond.wait(0.5)
             worker = self._ready.popleft()
             message, worker.pending = worker.pending, None
+            answer, worker.answer = worker.answer, None
             assert message is not None
-            return worker, message
+        if answer is not None:
+            answer()  # its sender may now capture the next frame, while this one is analysed
+        return worker, message
 
     def _done(self, worker: CameraWorker) -> None:
         with self._cond:

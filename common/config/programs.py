@@ -83,7 +83,7 @@ class HubConfig:
         lo=0,
         hi=240,
     )
-    workers: int = setting(0, "threads that analyse frames (0: one per CPU core)", lo=0, hi=64)
+    workers: int = setting(0, "threads that analyse frames (0: one per two CPU cores, at least one)", lo=0, hi=64)
     offline_after: float = setting(5.0, "seconds without a message before a camera shows offline", lo=0.5, hi=3600)
     forget_after: float = setting(
         7 * 86400.0,

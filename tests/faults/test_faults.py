@@ -135,7 +135,7 @@ def test_a_crashing_analysis_is_restarted_and_counted(hub_factory) -> None:
 def test_a_dead_thread_makes_the_hub_exit_non_zero(hub_factory) -> None:
     hub: Hub = hub_factory()
 
-    def die(message):  # type: ignore[no-untyped-def]
+    def die(message, answer):  # type: ignore[no-untyped-def]
         raise SystemExit("simulated: the receive thread dies")
 
     hub.receiver.route = die  # escapes the receiver's per-message handling, as a real bug might

@@ -28,7 +28,7 @@ def test_a_pipelining_dealer_cannot_eat_the_hubs_memory(hub_factory) -> None:
     hub: Hub = hub_factory()
     release = threading.Event()
     route = hub.receiver.route
-    hub.receiver.route = lambda message: (message.name != "hold" or release.wait(30), route(message))
+    hub.receiver.route = lambda message, answer: (message.name != "hold" or release.wait(30)) and route(message, answer)
     holder = RawSender(hub.config.zmq_port, timeout_ms=30000)
     held = threading.Thread(target=lambda: holder.frame("hold", jpeg(scene(0, False))))
     held.start()

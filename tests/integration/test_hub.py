@@ -369,7 +369,7 @@ def test_a_wedged_receive_loop_fails_healthz_and_stops_the_watchdog(hub: Hub, ra
     hub.STUCK_AFTER = 1.0  # seconds; 5 in production
     release = threading.Event()
     route = hub.receiver.route
-    hub.receiver.route = lambda message: (release.wait(20), route(message))  # a handler that hangs
+    hub.receiver.route = lambda message, answer: (release.wait(20), route(message, answer))[1]  # a handler that hangs
     beats: list[float] = []
     waiter = threading.Thread(target=hub.wait, kwargs={"heartbeat": lambda: beats.append(time.monotonic())})
     waiter.start()

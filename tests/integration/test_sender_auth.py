@@ -130,7 +130,11 @@ def test_without_a_running_authenticator_every_key_is_refused(tmp_path: Path) ->
     stop = threading.Event()
     port = free_port()
     receiver = Receiver(
-        f"tcp://127.0.0.1:{port}", got.append, stop, 1_000_000, guard=_DeadAuthenticator(keys, public, secret)
+        f"tcp://127.0.0.1:{port}",
+        lambda m, answer: got.append(m),
+        stop,
+        1_000_000,
+        guard=_DeadAuthenticator(keys, public, secret),
     )
     receiver.bind()
     thread = threading.Thread(target=receiver.run, daemon=True)
