@@ -311,6 +311,57 @@ def test_a_camera_that_falls_behind_skips_to_its_newest_frame(hub: Hub) -> None:
     assert pool._take() == (workers[0], messages[1])
 
 
+def test_a_sender_is_answered_when_its_frame_is_taken_not_when_it_arrives(hub: Hub) -> None:
+    """Back-pressure: a camera waiting for a worker holds its sender, so frames the hub could
+    not analyse are never sent; a frame that is replaced all the same is answered at once."""
+    from common.motion import MotionAnalyzer
+    from hub.worker import CameraWorker, WorkerPool
+
+    pool = WorkerPool(1, threading.Event())  # threads not started: the test takes by hand
+    camera, _ = hub.cameras.get_or_add("held")
+    worker = CameraWorker(camera, MotionAnalyzer())
+    answered: list[int] = []
+    messages = [protocol.parse([b'{"msg": "held"}', jpeg(scene(i, False))], 10**7) for i in range(3)]
+    pool.offer(worker, messages[0], lambda: answered.append(0))
+    assert answered == [], "answered before any worker took the frame"
+    pool.offer(worker, messages[1], lambda: answered.append(1))  # a sender that did not wait
+    assert answered == [0] and camera.dropped == 1, "the replaced frame's sender is answered at once"
+    assert pool._take() == (worker, messages[1]) and answered == [0, 1]
+    pool.offer(worker, messages[2], lambda: answered.append(2))  # while "held" is being analysed
+    pool._done(worker)
+    assert answered == [0, 1]
+    assert pool._take() == (worker, messages[2]) and answered == [0, 1, 2]
+
+
+def test_a_busy_hub_slows_its_senders_instead_of_dropping_their_frames(hub: Hub) -> None:
+    """Four senders as fast as they can go: every frame the hub receives is analysed."""
+    stop = threading.Event()
+    frames = [jpeg(scene(i, i % 2 == 0)) for i in range(8)]
+
+    def send(name: str) -> None:
+        s = RawSender(hub.config.zmq_port)
+        try:
+            i = 0
+            while not stop.is_set():
+                assert s.frame(name, frames[i % 8]) == b"OK"
+                i += 1
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=send, args=(f"fast-{n}",)) for n in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(2.0)
+    stop.set()
+    for t in threads:
+        t.join(10)
+    cams = [hub.cameras.get(f"fast-{n}") for n in range(4)]
+    wait_until(lambda: all(c is not None and c.analyzed + c.bad_frames == c.received for c in cams))
+    assert all(c is not None and c.received > 20 and c.dropped == 0 for c in cams), [
+        (c.received, c.dropped) for c in cams if c is not None
+    ]
+
+
 @pytest.mark.parametrize("name", ['<img src=x onerror="alert(1)">', "x' onmouseover='alert(1)", '"><svg onload=1>'])
 def test_markup_camera_names_are_refused(hub: Hub, raw_sender: RawSender, name: str) -> None:
     reply = raw_sender.frame(name, jpeg(scene(0, False)))
