@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 PUBLIC = frozenset({"static", "auth.login_page", "auth.login", "auth.logout", "camnet.healthz", "camnet.favicon"})
 PAGES = frozenset({"camnet.index", "camnet.camera_page", "events.events_page"})  # anonymous: to /login
-VIEWER_MAY_POST = frozenset({"camnet.api_stream", "auth.login", "auth.logout"})  # change no camera or event
+VIEWER_MAY_POST = frozenset(
+    {"camnet.api_stream", "camnet.api_stream_painted", "auth.login", "auth.logout"}
+)  # change no camera or event
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 REALM = 'Basic realm="camnet", charset="UTF-8"'
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from hub.frames import Frame, mjpeg_part, record
 from hub.store import Camera, Waker
+from hub.web.pacing import Pacer, Pacers
 
 if TYPE_CHECKING:
     from hub.web.services import Services
@@ -58,6 +59,7 @@ class Streams:
         self.sent_bytes: collections.Counter[str] = collections.Counter()  # bytes written, by stream kind
         self._state: tuple[float, bytes] = (-1e9, b"")
         self._state_lock = threading.Lock()
+        self.pacers = Pacers()  # paced page streams, for their painted requests
 
     def _acquire(self, kind: str, camera: Camera | None = None, overlay: bool = False) -> bool:
         """Take a slot for a stream of ``kind`` (mjpeg, page or montage)."""
@@ -165,10 +167,11 @@ class Streams:
                 self._sent("montage", len(chunk))
                 yield chunk
 
-    def page(self, rates: dict[str, float], subs: frozenset[str] = frozenset()) -> Stream | None:
+    def page(self, rates: dict[str, float], subs: frozenset[str] = frozenset(), paced: bool = False) -> Stream | None:
         """The page's stream: each wanted camera's newest frames, at most ``rates[name]`` per
         second (0: every frame), plus the list of all cameras every second. Cameras in
-        ``subs`` (small tiles) get their sub-images, at most ``--grid-fps`` a second."""
+        ``subs`` (small tiles) get their sub-images, at most ``--grid-fps`` a second.
+        ``paced``: a tile's next frame waits for word that it painted the last (pacing.py)."""
         if not self._acquire("page"):
             return None
         grid = self.hub.config.grid_fps  # small tiles: at most this many frames a second (0: no cap)
@@ -177,21 +180,30 @@ class Streams:
         waker = self.hub.cameras.watch(rates)
         small = [c for c in (self.hub.cameras.get(name) for name in subs if name in rates) if c is not None]
         self._small(small, +1)
+        pacer = Pacer(rates, waker) if paced else None
+        if pacer is not None:
+            self.pacers.add(pacer)
         release = self._releaser("page")
 
         def leave() -> None:
             self.hub.cameras.unwatch(waker)
             self._small(small, -1)
+            if pacer is not None:
+                self.pacers.remove(pacer)
             release()
 
-        return Stream(self._page_records(rates, waker, subs), leave)
+        return Stream(self._page_records(rates, waker, subs, pacer), leave)
 
-    def _page_records(self, rates: dict[str, float], waker: Waker, subs: frozenset[str]) -> Iterator[bytes]:
+    def _page_records(
+        self, rates: dict[str, float], waker: Waker, subs: frozenset[str], pacer: Pacer | None
+    ) -> Iterator[bytes]:
         """Woken only by the cameras this page watches (and once a second for the list)."""
         cameras = self.hub.cameras
         intervals = {name: (1.0 / fps if fps > 0 else 0.0) for name, fps in rates.items()}
         sent: dict[str, tuple[int, float]] = {}
         next_state = 0.0
+        if pacer is not None:
+            yield record({"type": "stream", "id": pacer.id})
         while not self.hub.stopping.is_set():
             now = time.monotonic()
             out = []
@@ -199,10 +211,14 @@ class Streams:
                 out.append(self.state_record())
                 next_state = now + WAKE_EVERY
             for name, interval in intervals.items():
+                if pacer is not None and not pacer.ready(name, now):
+                    continue
                 frame = _newer(cameras.get(name), sent.get(name), now, interval)
                 if frame is not None:
                     out.append(frame.sub_packet or frame.packet if name in subs else frame.packet)
                     sent[name] = (frame.seq, now)
+                    if pacer is not None:
+                        pacer.sent(name, frame.seq, now)
             if out:
                 chunk = out[0] if len(out) == 1 else b"".join(out)
                 self._sent("page", len(chunk))

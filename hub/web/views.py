@@ -125,8 +125,9 @@ def forget_camera(name: str) -> Response:
 
 @bp.post("/api/stream")
 def api_stream() -> Response:
-    """The page's stream. Body: ``{"cameras": {"<name>": <max fps, 0 for all>}, "sub": [names]}``
-    (``sub``: the cameras shown as small tiles, sent their sub-images)."""
+    """The page's stream. Body: ``{"cameras": {"<name>": <max fps, 0 for all>}, "sub": [names],
+    "paced": bool}`` (``sub``: the cameras shown as small tiles, sent their sub-images; ``paced``:
+    each tile's next frame waits for the page's word that it painted the last, hub/web/pacing.py)."""
     body = request.get_json(silent=True)
     wanted = body.get("cameras") if isinstance(body, dict) else None
     small = body.get("sub", []) if isinstance(body, dict) else []
@@ -143,7 +144,26 @@ def api_stream() -> Response:
         if not isinstance(fps, (int, float)) or isinstance(fps, bool) or not 0 <= fps <= 120:
             return _error(400, f"rate for {name!r} must be a number of frames per second, 0 to 120")
         rates[name] = float(fps)
-    return _streaming(_streams().page(rates, frozenset(small)), "application/octet-stream")
+    paced = body.get("paced", False)
+    if not isinstance(paced, bool):
+        return _error(400, '"paced" must be true or false')
+    return _streaming(_streams().page(rates, frozenset(small), paced), "application/octet-stream")
+
+
+@bp.post("/api/stream/<stream_id>/painted")
+def api_stream_painted(stream_id: str) -> Response:
+    """A paced page stream's word of what it painted. Body: ``{"cameras": {"<name>": <seq>}}``."""
+    pacer = _streams().pacers.get(stream_id)
+    if pacer is None:
+        return _error(404, "no such page stream (it has ended): open a new one with POST /api/stream")
+    body = request.get_json(silent=True)
+    seqs = body.get("cameras") if isinstance(body, dict) else None
+    if not isinstance(seqs, dict) or not all(
+        name in pacer.names and isinstance(seq, int) and not isinstance(seq, bool) for name, seq in seqs.items()
+    ):
+        return _error(400, 'send JSON {"cameras": {"<name>": <seq painted>}} for cameras of this stream')
+    pacer.painted(seqs)
+    return Response(status=204)
 
 
 @bp.get("/favicon.ico")

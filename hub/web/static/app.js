@@ -101,9 +101,11 @@ function painted(tile) {
       tile.root.style.setProperty("--aspect", String(meta.width / meta.height));
       fit();
     }
+    tile.root.dataset.frameTime = String(meta.time); // when the hub received it (tests: how old the shown frame is)
     drawBox(tile, meta);
     drawObjects(tile, meta);
     tile.time.textContent = new Date(meta.time * 1000).toLocaleTimeString();
+    if (pace.id) { pace.painted[meta.camera] = meta.seq; sendPainted(); }
   }
   tile.busy = false;
   if (tile.pending) {
@@ -222,6 +224,24 @@ function describeSender(cam) {
 // device pixels: a phone at devicePixelRatio 3 would otherwise want the main stream in every
 // tile) gets the sub-stream; the camera page, and a tile filling a TV, get the main one.
 const SUB_WIDTH = 320;
+// Client pacing: the hub sends a tile its next frame once we say we painted the last one, so a
+// slow link never queues frames that would be shown late. One request in flight at a time,
+// carrying every tile painted since the last.
+const pace = { id: null, painted: {}, busy: false };
+
+function sendPainted() {
+  if (pace.busy || !pace.id || !Object.keys(pace.painted).length) return;
+  const id = pace.id, body = JSON.stringify({ cameras: pace.painted });
+  pace.painted = {};
+  pace.busy = true;
+  fetch("/api/stream/" + encodeURIComponent(id) + "/painted", {
+    method: "POST", body, headers: { "Content-Type": "application/json" }, cache: "no-store",
+  }).catch(() => {}).finally(() => {
+    pace.busy = false;
+    sendPainted(); // what was painted meanwhile (nothing, if the stream was reopened)
+  });
+}
+
 function small(tile) {
   return !single && tile.root.getBoundingClientRect().width <= 2 * SUB_WIDTH;
 }
@@ -249,6 +269,8 @@ function scheduleResubscribe() {
 function closeStream() {
   if (stream) stream.abort();
   stream = null;
+  pace.id = null;
+  pace.painted = {};
 }
 
 async function openStream() {
@@ -260,7 +282,7 @@ async function openStream() {
   subscribed = JSON.stringify(body);
   try {
     const response = await fetch("/api/stream", {
-      method: "POST", body: subscribed, signal: controller.signal,
+      method: "POST", body: JSON.stringify({ ...body, paced: true }), signal: controller.signal,
       headers: { "Content-Type": "application/json" }, cache: "no-store",
     });
     if (response.status === 401) {  // logged out elsewhere, or the session was revoked
@@ -304,6 +326,7 @@ async function readRecords(reader) {
       const meta = JSON.parse(decoder.decode(buf.subarray(pos + 8, pos + 8 + metaLen)));
       if (meta.type === "frame") onFrame(meta, buf.slice(pos + 8 + metaLen, end));
       else if (meta.type === "cameras") onCameras(meta.cameras);
+      else if (meta.type === "stream") pace.id = meta.id;
       pos = end;
     }
     buf.copyWithin(0, pos, len);
