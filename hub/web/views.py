@@ -131,6 +131,7 @@ def api_stream() -> Response:
     body = request.get_json(silent=True)
     wanted = body.get("cameras") if isinstance(body, dict) else None
     small = body.get("sub", []) if isinstance(body, dict) else []
+    paced = body.get("paced", False) if isinstance(body, dict) else False
     if not isinstance(wanted, dict) or len(wanted) > _services().config.max_cameras:
         return _error(400, 'send JSON {"cameras": {"<name>": <max fps, 0 for every frame>}, "sub": ["<name>"]}')
     if not isinstance(small, list) or not all(isinstance(name, str) and name in wanted for name in small):
@@ -144,7 +145,6 @@ def api_stream() -> Response:
         if not isinstance(fps, (int, float)) or isinstance(fps, bool) or not 0 <= fps <= 120:
             return _error(400, f"rate for {name!r} must be a number of frames per second, 0 to 120")
         rates[name] = float(fps)
-    paced = body.get("paced", False)
     if not isinstance(paced, bool):
         return _error(400, '"paced" must be true or false')
     return _streaming(_streams().page(rates, frozenset(small), paced), "application/octet-stream")
