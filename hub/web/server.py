@@ -6,6 +6,11 @@ cheroot writes each chunk straight to the socket with a timeout, so a viewer tha
 reading is dropped after ``viewer_timeout`` seconds and never holds more than one frame.
 On stop the sockets of responses still being written are shut down: a viewer that stopped
 reading cannot hold the hub's shutdown for its write timeout.
+
+Once a response's headers are out, each chunk goes to the socket in one ``sendmsg`` of its
+chunk-size line, the bytes every viewer shares and the CRLF: cheroot's own path joins them,
+copies them into a buffer and copies that again for each send, through Python's pure-Python
+io module (a third of a viewer's CPU at 100 viewers). HTTPS keeps cheroot's path.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +52,17 @@ class _Responses:
                     with responses._lock:
                         responses._sockets.discard(sock)
 
+            def write(self, chunk: bytes) -> None:
+                req = self.req
+                sock = req.conn.socket
+                if not (req.sent_headers and chunk and self.remaining_bytes_out is None) or isinstance(
+                    sock, ssl.SSLSocket
+                ):
+                    super().write(chunk)
+                    return
+                parts = [b"%x\r\n" % len(chunk), chunk, b"\r\n"] if req.chunked_write else [chunk]
+                send_all(sock, parts)
+
         return Gateway
 
     def cut(self) -> int:
@@ -56,6 +73,18 @@ class _Responses:
             with contextlib.suppress(OSError):  # already closed by the peer
                 sock.shutdown(socket.SHUT_RDWR)  # a blocked send() returns with an error at once
         return len(sockets)
+
+
+def send_all(sock: socket.socket, parts: list[bytes]) -> None:
+    """Send every byte of ``parts`` in order, without joining them (the socket's timeout applies
+    to each wait, as to cheroot's own writes)."""
+    views = [memoryview(part) for part in parts]
+    while views:
+        sent = sock.sendmsg(views)
+        while views and sent >= len(views[0]):
+            sent -= len(views.pop(0))
+        if sent:
+            views[0] = views[0][sent:]
 
 
 class WebServer:
