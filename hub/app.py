@@ -253,7 +253,9 @@ class Hub:
         # Drop the workers of forgotten cameras: junk names must not pile up motion models.
         self.workers = {n: w for n, w in self.workers.items() if self.cameras.get(n) is w.camera}
         with self._settings_lock:
-            worker = CameraWorker(camera, MotionAnalyzer(self.motion_settings(camera.name)), self._published)
+            worker = CameraWorker(
+                camera, MotionAnalyzer(self.motion_settings(camera.name)), self._published, sub_fps=self.config.grid_fps
+            )
             self.workers = {**self.workers, camera.name: worker}
         log.info("camera %r connected", camera.name)
         return worker

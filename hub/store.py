@@ -20,6 +20,7 @@ from hub.frames import Frame
 
 log = logging.getLogger(__name__)
 ONLINE, OFFLINE, CAMERA_ERROR, VIEW_BLOCKED = "online", "offline", "camera-error", "view-blocked"
+SUB_FRESH = 1.0  # seconds a sub-image stands for the frames after it, in small views
 
 
 class Waker:
@@ -82,6 +83,7 @@ class Camera:
         self.analyzed_sub = 0  # frames analysed from the sender's sub-image (the analysis thread)
         self.main_decodes = 0  # main JPEGs decoded for analysis (the analysis thread)
         self.sub_viewers = 0  # streams that want the sub-image (web threads, under the Streams lock)
+        self.sub_frame: Frame | None = None  # the newest frame with a sub-image (the analysis thread)
 
     def claim(self, sender_id: str | None) -> None:
         """Bind the name to the sender ``sender_id``, or raise ProtocolError("name-conflict")
@@ -127,9 +129,20 @@ class Camera:
                 log.info("camera %r: view clear again", self.name)
         with self._cond:
             self.frame = frame
+            if frame.sub is not None:
+                self.sub_frame = frame
             self._cond.notify_all()
         for waker in self.watchers:
             waker.ring()
+
+    def small_frame(self) -> Frame | None:
+        """What a small view shows: the newest frame with a sub-image while such frames keep
+        coming (a stock sender's, made by the hub at --grid-fps, are a few frames apart), else
+        the newest frame."""
+        frame, small = self.frame, self.sub_frame
+        if frame is None or frame.sub is not None or small is None or frame.mono - small.mono > SUB_FRESH:
+            return frame
+        return small
 
     def motion_total(self, now: float | None = None) -> float:
         """Seconds with motion in view. A frame with motion counts until the next frame, and

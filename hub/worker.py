@@ -42,11 +42,14 @@ class CameraWorker:
         analyzer: MotionAnalyzer,
         on_frame: Callable[[Frame], None] = lambda frame: None,
         jpeg_quality: int = 85,
+        sub_fps: float = 0.0,
     ) -> None:
         self.camera = camera
         self.analyzer = analyzer
         self.on_frame = on_frame  # to the recorder and MQTT: O(1), never blocks
         self.jpeg_quality = jpeg_quality
+        self.sub_fps = sub_fps  # a stock sender's hub-made sub-images, at most this many a second (0: all)
+        self._sub_at = -1e18
         self.pending: Message | None = None  # guarded by the pool's lock
         self.answer: Callable[[], None] | None = None  # tells the pending frame's sender it was taken (the same)
         self.scheduled = False  # queued or being processed; guarded by the pool's lock
@@ -72,7 +75,7 @@ class CameraWorker:
             jpeg = buf.tobytes() if ok else None
         else:
             assert jpeg is not None
-            gray, sub = self._decode_main(jpeg, message.width)
+            gray, sub = self._decode_main(jpeg, message.width, mono)
         if gray is None or jpeg is None:
             self.camera.bad_frames += 1
             if _throttle.ready(f"bad-frame:{self.camera.name}") is not None:
@@ -87,13 +90,15 @@ class CameraWorker:
         self.camera.model_resets = self.analyzer.resets
         return self._publish(jpeg, message, received, mono, found, sub)
 
-    def _decode_main(self, jpeg: bytes, width: int) -> tuple[np.ndarray | None, bytes | None]:
+    def _decode_main(self, jpeg: bytes, width: int, mono: float = 0.0) -> tuple[np.ndarray | None, bytes | None]:
         """A stock sender's frame: decoded small for analysis, as always. While someone watches
-        a small tile of it, the hub makes the sub-image itself from that same reduced decode
-        (in colour, then grey from it), so the stream costs one small encode, not a decode."""
+        a small view of it, the hub makes the sub-image itself from that same reduced decode
+        (in colour, then grey from it), at most ``sub_fps`` a second: the rate small tiles
+        are sent (a colour decode and an encode cost about 0.7 ms more than the grey decode)."""
         self.camera.main_decodes += 1
-        if not self.camera.sub_viewers:
+        if not self.camera.sub_viewers or mono - self._sub_at < 0.9 / (self.sub_fps or 1e9):
             return self.analyzer.gray_from_jpeg(jpeg, width), None
+        self._sub_at = mono
         if reduction_for(width, SUB_WIDTH) == 1:  # small already: the frame is its own sub-image
             return self.analyzer.gray_from_jpeg(jpeg, width), None
         small = decode_small(jpeg, width, SUB_WIDTH)

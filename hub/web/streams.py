@@ -118,11 +118,17 @@ class Streams:
     def _mjpeg_parts(self, camera: Camera, overlay: bool, sub: bool = False) -> Iterator[bytes]:
         """Each new frame once; ``sub``: its small JPEG (the main one while a frame has none)."""
         kind = "mjpeg-sub" if sub else "mjpeg"
-        last, sent_at = 0, -KEEPALIVE  # the first frame goes out at once
+        last, seen, sent_at = 0, 0, -KEEPALIVE  # the first frame goes out at once
         while not self.hub.stopping.is_set():
-            frame = camera.wait_newer(last, WAKE_EVERY)
+            frame = camera.wait_newer(seen, WAKE_EVERY)
+            if frame is not None:
+                seen = frame.seq
+            if frame is not None and sub:
+                frame = camera.small_frame()
+                if frame is None or frame.seq <= last:  # a stock sender's next sub-image is not made yet
+                    continue
             if frame is None:  # nothing new: repeat the last frame now and then (keep-alive)
-                frame = camera.frame
+                frame = camera.small_frame() if sub else camera.frame
                 if frame is None or time.monotonic() - sent_at < KEEPALIVE:
                     continue
             if sub:
@@ -213,7 +219,7 @@ class Streams:
             for name, interval in intervals.items():
                 if pacer is not None and not pacer.ready(name, now):
                     continue
-                frame = _newer(cameras.get(name), sent.get(name), now, interval)
+                frame = _newer(cameras.get(name), sent.get(name), now, interval, name in subs)
                 if frame is not None:
                     out.append(frame.sub_packet or frame.packet if name in subs else frame.packet)
                     sent[name] = (frame.seq, now)
@@ -237,8 +243,10 @@ class Streams:
             return packet
 
 
-def _newer(camera: Camera | None, sent: tuple[int, float] | None, now: float, interval: float) -> Frame | None:
-    frame = camera.frame if camera is not None else None
+def _newer(
+    camera: Camera | None, sent: tuple[int, float] | None, now: float, interval: float, small: bool = False
+) -> Frame | None:
+    frame = None if camera is None else camera.small_frame() if small else camera.frame
     if frame is None:
         return None
     seq, at = sent or (0, -1e9)

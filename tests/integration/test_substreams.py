@@ -116,11 +116,16 @@ def test_a_stock_sender_gets_hub_made_sub_images_only_while_a_small_view_is_watc
         time.sleep(0.3)
         camera = hub.cameras.get("door")
         assert camera is not None and camera.frame is not None and camera.frame.sub is None  # nobody watches small
+        started = time.monotonic()
         parts = read_mjpeg(hub, "/video_feed/door?sub=1", 8)
+        rate = len(parts) / (time.monotonic() - started)
         assert all(width_of(p) == 320 for p in parts[2:]), "made by the hub from its reduced decode"
+        assert rate <= 1.5 * hub.config.grid_fps + 1, f"made at --grid-fps, not for each of ~33 frames/s: {rate:.1f}/s"
         wait_until(lambda: camera.sub_viewers == 0, timeout=5)
         time.sleep(0.3)
-        assert camera.frame is not None and camera.frame.sub is None, "and no more once nobody watches"
+        made = camera.sub_frame
+        time.sleep(0.6)
+        assert camera.sub_frame is made, "and no more once nobody watches"
     finally:
         stop.set()
         feeder.join()
