@@ -114,8 +114,8 @@ def test_a_slow_client_always_sees_a_frame_less_than_a_second_old(hub: Hub, door
             stream.close()
         return out
 
-    paced = ages(True, 6.0)
+    paced = ages(True, 4.0)
     assert len(paced) >= 10 and max(paced) < 1.0, [round(a, 2) for a in paced]
-    unpaced = ages(False, 6.0)
+    unpaced = ages(False, 4.0)
     print(f"\nframe ages paced: max {max(paced):.2f} s; unpaced: max {max(unpaced):.2f} s")
     assert max(unpaced) > 1.0, f"the control did not lag: {[round(a, 2) for a in unpaced]}"
