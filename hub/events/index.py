@@ -140,6 +140,10 @@ class EventIndex:
 
     READERS = 4  # idle reader connections kept (each holds 3 files: the database, WAL, shared memory)
 
+    def select(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """A read-only query for another room (the timeline), on the readers' pool."""
+        return self._read(sql, args)
+
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run a query on a reader connection borrowed from a small pool (the web server has
         many threads; a connection each would hold hundreds of files open)."""

@@ -7,7 +7,7 @@ import threading
 from flask import Flask, Response
 
 from hub.security.hosts import TrustedProxy
-from hub.web import auth, events, masks
+from hub.web import auth, events, masks, timeline
 from hub.web.metrics import registry_for
 from hub.web.services import Services
 from hub.web.streams import Streams
@@ -32,6 +32,7 @@ def create_app(services: Services) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(masks.bp)
     app.register_blueprint(events.bp)
+    app.register_blueprint(timeline.bp)
     app.extensions["camnet.replays"] = threading.BoundedSemaphore(events.MAX_REPLAYS)
     app.wsgi_app = TrustedProxy(app.wsgi_app, services.config.trusted_proxy)  # type: ignore[method-assign]
 
