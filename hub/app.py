@@ -68,10 +68,14 @@ class Hub:
                 None if config.min_free == "auto" else parse_size(config.min_free),
                 lambda: self.recorder.bytes_written,
                 retain_motion_days=self._retain_motion_days,
+                retain_timelapse_days=config.retain_timelapse_days,
             ),
             records=lambda camera: bool(config.cameras.get(camera, {}).get("record", True)),
             notify=self._recording,
             on_event=self._event,
+            timelapse_fps=lambda camera: float(
+                config.cameras.get(camera, {}).get("timelapse_fps", config.timelapse_fps)
+            ),
         )
         self.cameras = Cameras(config.max_cameras, config.offline_after, config.forget_after, clock)
         self.name = config.hub_name or host_name()

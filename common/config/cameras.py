@@ -18,7 +18,11 @@ CAMERA_KEYS = (
     "motion_width",
     "analysis_fps",
 )  # hub motion settings a [cameras.<name>] table may set for one camera, besides ``masks``
-RECORD_KEYS = ("retain_days", "retain_motion_days")  # recording settings a camera's table may set, besides ``record``
+RECORD_KEYS = (
+    "retain_days",
+    "retain_motion_days",
+    "timelapse_fps",
+)  # recording settings a camera's table may set, besides ``record``
 OBJECT_KEYS = ("objects", "min_score", "min_object_area")  # object settings a camera's table may set
 
 

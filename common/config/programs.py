@@ -117,7 +117,14 @@ class HubConfig:
         lo=-1,
         hi=36500,
     )
-    retain_size: str = setting("0", "most bytes of clips kept, like 20GB; the oldest go first (0: no limit)", size=True)
+    timelapse_fps: float = setting(
+        0.0, "frames a second each camera records between events, the time-lapse (0: none; 1 is a frame a second)",
+        lo=0, hi=30,
+    )  # fmt: skip
+    retain_timelapse_days: float = setting(7.0, "days time-lapse segments are kept (0: no age limit)", lo=0, hi=36500)
+    retain_size: str = setting(
+        "0", "most bytes of clips and time-lapse kept, like 20GB; the oldest go first (0: no limit)", size=True
+    )
     min_free: str = setting(
         "auto",
         "free space kept on the data directory's disk, like 2GB (auto: the larger of 5% and an hour of "

@@ -25,55 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from hub.database import connect, migrate
+from hub.events.schema import MIGRATIONS
 
 RECORDING, DONE, CUT = "recording", "done", "cut"
-
-MIGRATIONS: Sequence[str] = (
-    # 1: events, their clips, and running totals
-    """
-    CREATE TABLE events (
-        id INTEGER PRIMARY KEY,
-        camera TEXT NOT NULL,
-        start REAL NOT NULL,
-        "end" REAL,
-        frames INTEGER NOT NULL DEFAULT 0,
-        bytes INTEGER NOT NULL DEFAULT 0,
-        box TEXT,
-        area INTEGER NOT NULL DEFAULT 0,
-        snapshot TEXT,
-        thumb TEXT,
-        state TEXT NOT NULL
-    );
-    CREATE INDEX events_by_camera ON events(camera, id);
-    CREATE INDEX events_by_start ON events(start);
-    CREATE TABLE clips (
-        id INTEGER PRIMARY KEY,
-        event INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
-        path TEXT NOT NULL UNIQUE,
-        start REAL NOT NULL,
-        "end" REAL,
-        frames INTEGER NOT NULL DEFAULT 0,
-        bytes INTEGER NOT NULL DEFAULT 0,
-        state TEXT NOT NULL
-    );
-    CREATE INDEX clips_by_event ON clips(event);
-    CREATE TABLE totals (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    INSERT INTO totals VALUES ('clip_bytes', 0);
-    """,
-    # 2: frames an event lost on the way to its clip, and seconds of it retention cut off
-    """
-    ALTER TABLE events ADD COLUMN gaps INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE events ADD COLUMN trimmed REAL NOT NULL DEFAULT 0;
-    CREATE INDEX clips_by_state ON clips(state, id);
-    """,
-    # 3: what the object detector saw: distinct labels, whether it is an alert, the tracked objects
-    """
-    ALTER TABLE events ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';
-    ALTER TABLE events ADD COLUMN alert INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE events ADD COLUMN objects TEXT NOT NULL DEFAULT '[]';
-    CREATE INDEX events_by_alert ON events(alert, id);
-    """,
-)
 
 
 @dataclass(frozen=True)
@@ -169,6 +123,10 @@ class EventIndex:
             self._idle.clear()
 
     # --- writes (record and maintenance threads, one at a time) --------------------------
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """The one writer's transaction, for another room's tables (the time-lapse segments)."""
+        return self._transaction()
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN ... COMMIT as a unit: on any error the transaction is rolled back, so the
@@ -314,7 +272,8 @@ class EventIndex:
         return {r[0]: r[1] for r in self._read(sql, events)}
 
     def total_bytes(self) -> int:
-        return int(self._read("SELECT value FROM totals WHERE name='clip_bytes'")[0][0])
+        """Bytes of clips and time-lapse segments: what --retain-size bounds."""
+        return int(self._read("SELECT sum(value) FROM totals WHERE name IN ('clip_bytes', 'segment_bytes')")[0][0])
 
     def count(self) -> int:
         return int(self._read("SELECT count(*) FROM events")[0][0])

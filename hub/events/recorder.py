@@ -32,6 +32,8 @@ from hub.events.recovery import reconcile
 from hub.events.retention import Retention
 from hub.events.session import Counters, Kept, RecordSettings, Session, Sighting
 from hub.frames import Frame
+from hub.timeline.segments import Segments
+from hub.timeline.timelapse import Timelapse, repair_segments
 
 __all__ = ["Kept", "RecordSettings", "Recorder", "Sighting"]
 
@@ -56,6 +58,7 @@ class Recorder:
         notify: Callable[[str, bool, str | None], None] = lambda camera, recording, error: None,
         on_event: Callable[[str, int, str], None] = lambda kind, event, camera: None,
         clock: Callable[[], float] = time.monotonic,
+        timelapse_fps: Callable[[str], float] = lambda camera: 0.0,
     ) -> None:
         self.data_dir = data_dir
         self.index = index
@@ -74,6 +77,9 @@ class Recorder:
         self.finished = threading.Event()  # set by finish(): drain, close, return
         self._checked_at = -1e18
         self._last_tick = -1e18
+        self.timelapse_fps = timelapse_fps  # per camera; 0: no time-lapse
+        self.segments = Segments(index)
+        self.timelapses: dict[str, Timelapse] = {}  # the record thread's, one per camera
 
     # --- any thread --------------------------------------------------------------------
     def offer(self, frame: Frame) -> None:
@@ -118,6 +124,7 @@ class Recorder:
         self._checked_at = self.clock()
         try:
             reconcile(self.data_dir, self.index, self.retention)
+            repair_segments(self.data_dir, self.segments)
         except (OSError, sqlite3.Error) as exc:
             self.counters.count_error(exc)
             reason = f"the start-up check of recordings failed: {exc}; recording is off until it passes"
@@ -155,6 +162,8 @@ class Recorder:
             except queue.Empty:
                 break
             self._step(frame, tick=False)
+        for lapse in self.timelapses.values():
+            lapse.close(DONE)
         for session in list(self.sessions.values()):
             try:
                 session.close(DONE)
@@ -189,6 +198,17 @@ class Recorder:
             )  # fmt: skip
         allowed = self.unavailable is None and self.records(frame.camera)
         session.record(frame, allowed)
+        lapse = self.timelapses.get(frame.camera)
+        if lapse is None:
+            fps = self.timelapse_fps
+            lapse = self.timelapses[frame.camera] = Timelapse(
+                frame.camera, self.data_dir, self.segments, lambda: fps(frame.camera), self.settings.sync_every,
+                self.counters.count_error, self.retention.shortfall,
+            )  # fmt: skip
+        if allowed:
+            lapse.record(frame, in_event=session.event is not None)
+        else:
+            lapse.close(DONE)
 
     def _tick(self, now: float) -> None:
         """Close events of cameras that went silent, sync clips being written, save what a
@@ -204,9 +224,16 @@ class Recorder:
             self.check()
         for name, session in list(self.sessions.items()):
             silent = session.silent_for(now)
+            lapse = self.timelapses.get(name)
+            if lapse is not None:
+                if silent > self.settings.post_roll + 1.0:
+                    lapse.close(DONE)  # a camera gone silent: its time-lapse has a gap, not a stale segment
+                else:
+                    lapse.checkpoint(now)
             if session.event is not None and silent > self.settings.post_roll + 1.0:
                 session.close(DONE)
             elif session.event is None and silent > self.FORGET_AFTER:
+                self.timelapses.pop(name, None)
                 del self.sessions[name]  # its pre-roll is stale: a camera gone (or a junk name) holds nothing
             else:
                 session.checkpoint(now)

@@ -1,9 +1,9 @@
-"""Retention by age AND size AND free space: the oldest clips go first, clip by clip, never the
-clip being written. An event goes when its last clip goes; a very long event loses its
-oldest parts while it goes on recording (a camera in motion for days must not fill the
-disk), and says how much was cut (``trimmed``). Runs on the maintenance thread, every
-minute and whenever the recorder asks for room; totals come from the index, never from
-walking the disk."""
+"""Retention by age AND size AND free space: the oldest clips and time-lapse segments go
+first, one by one, never one being written (segments age out on a limit of their own). An
+event goes when its last clip goes; a very long event loses its oldest parts while it goes
+on recording (a camera in motion for days must not fill the disk), and says how much was cut
+(``trimmed``). Runs on the maintenance thread, every minute and whenever the recorder asks
+for room; totals come from the index, never from walking the disk."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hub.events.index import Clip, EventIndex
+from hub.timeline.segments import Segment, Segments
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
@@ -32,6 +33,7 @@ class Retention:
         written: Callable[[], int],
         clock: Callable[[], float] = time.time,
         retain_motion_days: Callable[[str], float] | None = None,
+        retain_timelapse_days: float = 7.0,
     ) -> None:
         """``retain_motion_days``: the age limit of events that saw no object (default: the
         same as every event's). ``min_free`` None: the larger of 5 % of the file system and an hour of the observed
@@ -47,6 +49,9 @@ class Retention:
         self.clock = clock
         self.deleted: collections.Counter[str] = collections.Counter()  # events deleted by reason
         self.clips_cut: collections.Counter[str] = collections.Counter()  # parts of longer events deleted
+        self.retain_timelapse_days = retain_timelapse_days  # 0: no age limit of their own
+        self.segments = Segments(index)
+        self.segments_deleted: collections.Counter[str] = collections.Counter()  # time-lapse segments, by reason
         self._rate = 0.0  # bytes a second, smoothed
         self._rate_at = (clock(), 0)
         self._rate_lock = threading.Lock()
@@ -99,6 +104,11 @@ class Retention:
                 while empty := self.index.clipless(camera, before, motion_only):
                     for event in empty:
                         self.delete(event.id, "age")
+        if self.retain_timelapse_days > 0:
+            before = now - self.retain_timelapse_days * DAY
+            while aged := self.segments.oldest(200, ended_before=before):
+                for segment in aged:
+                    self.delete_segment(segment, "age")
 
     def _by_size(self) -> None:
         while self.retain_size and self.index.total_bytes() > self.retain_size:
@@ -112,11 +122,20 @@ class Retention:
                 return
 
     def _delete_oldest(self, reason: str) -> bool:
-        oldest = self.index.oldest_clips(1)
-        if not oldest:
+        """The oldest recording of all, a clip or a time-lapse segment."""
+        clips, segments = self.index.oldest_clips(1), self.segments.oldest(1)
+        if segments and (not clips or segments[0].start < clips[0].start):
+            self.delete_segment(segments[0], reason)
+            return True
+        if not clips:
             return False
-        self.delete_clip(oldest[0], reason)
+        self.delete_clip(clips[0], reason)
         return True
+
+    def delete_segment(self, segment: Segment, reason: str) -> None:
+        (self.data_dir / segment.path).unlink(missing_ok=True)
+        self.segments.drop(segment.id)
+        self.segments_deleted[reason] += 1
 
     def delete_clip(self, clip: Clip, reason: str) -> None:
         """One clip: the file first, then its row; its event goes with its last clip."""

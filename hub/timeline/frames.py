@@ -1,4 +1,4 @@
-"""The recorded JPEG nearest to a moment: from the clips of the camera's events around it.
+"""The recorded JPEG nearest to a moment: from the camera's event clips and time-lapse segments.
 
 Clips are found through the index by camera and time (never a path from a request), read
 packet by packet from just before the moment (Matroska cues seek close to it): nothing is
@@ -22,6 +22,10 @@ def frame_at(index: EventIndex, data_dir: Path, camera: str, at: float) -> tuple
         "SELECT clips.path, clips.start FROM clips JOIN events ON events.id = clips.event "
         'WHERE events.camera = ? AND clips.start <= ? AND (clips."end" IS NULL OR clips."end" >= ?) '
         "ORDER BY clips.start",
+        (camera, at + NEAR, at - NEAR),
+    )
+    rows += index.select(
+        'SELECT path, start FROM segments WHERE camera = ? AND start <= ? AND ("end" IS NULL OR "end" >= ?)',
         (camera, at + NEAR, at - NEAR),
     )
     best: tuple[float, bytes] | None = None

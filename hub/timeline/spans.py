@@ -1,9 +1,10 @@
 """Recorded spans per camera over a time range, and a per-minute activity figure.
 
-Everything here is read from the event index in a few queries: one row per event (the
-events_by_start index bounds the scan), folded into per-camera lists. An event's span is its
-clip's time, pre-roll and post-roll included; its motion is that span less the two rolls.
-A camera's time outside every span is a gap: nothing was recorded (offline, or no motion).
+Everything here is read from the event index in two queries: one row per event (the
+events_by_start index bounds the scan) and one per time-lapse segment, folded into
+per-camera lists. An event's span is its clip's time, pre-roll and post-roll included; its
+motion is that span less the two rolls. A time-lapse span is a segment's (one frame every
+1/timelapse_fps seconds between events). Time outside every span is a gap: nothing recorded.
 """
 
 from __future__ import annotations
@@ -65,12 +66,34 @@ def timeline(
         out.setdefault(row["camera"], {"spans": [], "activity": []})["spans"].append(span)
         moving = (first + rolls.pre, last - rolls.post if row["end"] is not None else last)
         _add_motion(minutes[row["camera"]], max(moving[0], start), min(moving[1], end), labels)
+    _add_segments(index, cameras, start, end, now, out)
     for name, by_minute in minutes.items():
         out[name]["activity"] = [
             {"minute": minute * 60, "motion": round(min(share, 60.0) / 60.0, 3), "labels": sorted(labels)}
             for minute, (share, labels) in sorted(by_minute.items())
         ]
     return {"start": start, "end": end, "cameras": out}
+
+
+def _add_segments(
+    index: EventIndex, cameras: Sequence[str], start: float, end: float, now: float, out: dict[str, dict[str, Any]]
+) -> None:
+    """The time-lapse spans between events, merged into each camera's spans in time order."""
+    where, args = ["start < ?", '("end" IS NULL OR "end" > ?)'], [end, start]  # type: list[str], list[Any]
+    if cameras:
+        where.append(f"camera IN ({','.join('?' * len(cameras))})")
+        args.extend(cameras)
+    rows = index.select(f'SELECT camera, start, "end", state FROM segments WHERE {" AND ".join(where)}', args)
+    if len(rows) > MAX_EVENTS:
+        raise TooMuch(f"more than {MAX_EVENTS} time-lapse segments in this range; ask for a shorter range")
+    for row in rows:
+        last = row["end"] if row["end"] is not None else row["start"]
+        if row["state"] == RECORDING and row["end"] is None:
+            last = min(now, row["start"] + 2.0)
+        spans = out.setdefault(row["camera"], {"spans": [], "activity": []})["spans"]
+        spans.append({"start": round(row["start"], 3), "end": round(last, 3), "kind": "timelapse", "event": None})
+    for camera in out.values():
+        camera["spans"].sort(key=lambda span: span["start"])
 
 
 def _add_motion(by_minute: dict[int, list[Any]], first: float, last: float, labels: list[str]) -> None:
