@@ -3,7 +3,7 @@ API callers and plain text for people and players."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, current_app, jsonify, request
 
@@ -28,3 +28,18 @@ def error(status: int, message: str) -> Response:
         response = Response(message + "\n", mimetype="text/plain")
     response.status_code = status
     return response
+
+
+def number_arg(name: str, kind: type, lo: float, hi: float) -> Any:
+    """The query argument ``name`` as an int or float in [lo, hi]; None when absent. Raises
+    ValueError naming the argument and what it must be."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a {'whole ' if kind is int else ''}number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be between {lo:g} and {hi:g}, got {raw!r}")
+    return value

@@ -21,24 +21,12 @@ from hub.events.clips import remux, replay
 from hub.events.index import RECORDING, Event
 from hub.frames import MJPEG_BOUNDARY, mjpeg_part
 from hub.web.answers import error as _error
+from hub.web.answers import number_arg as _number
 from hub.web.answers import services_of as _services
 
 bp = Blueprint("events", __name__)
 LABEL = re.compile(r"[a-z][a-z ]{1,30}")
 MAX_REPLAYS = 8  # clips replayed at once; each reads its file on a web thread
-
-
-def _number(name: str, kind: type, lo: float, hi: float) -> Any:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a {'whole ' if kind is int else ''}number, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be between {lo:g} and {hi:g}, got {raw!r}")
-    return value
 
 
 @bp.get("/api/events")

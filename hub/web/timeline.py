@@ -13,22 +13,15 @@ from common.protocol import ProtocolError, validate_name
 from hub.timeline.frames import NEAR, frame_at
 from hub.timeline.spans import MAX_RANGE, Rolls, TooMuch, timeline
 from hub.web.answers import error as _error
+from hub.web.answers import number_arg
 from hub.web.answers import services_of as _services
 
 bp = Blueprint("timeline", __name__)
 
 
 def _time(name: str, default: float) -> float:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a time in Unix seconds, got {raw!r}") from None
-    if not 0 <= value <= 1e11:
-        raise ValueError(f"{name} must be a time in Unix seconds, got {raw!r}")
-    return value
+    value = number_arg(name, float, 0, 1e11)  # Unix seconds
+    return default if value is None else float(value)
 
 
 @bp.get("/api/timeline")

@@ -56,7 +56,7 @@ def test_the_timeline_shows_the_event_and_the_frame_at_a_moment_is_the_senders(
     status, body, _ = get(hub, f"/api/cameras/porch/frame?at={first - 600:.3f}")
     assert status == 404 and b"no recorded frame" in body
     for bad, says in (
-        ("/api/timeline?start=abc", b"start must be a time"),
+        ("/api/timeline?start=abc", b"start must be a number"),
         (f"/api/timeline?start={last:.0f}&end={first:.0f}", b"start must be before end"),
         (f"/api/timeline?start=0&end={last:.0f}", b"at most 8 days"),
         ("/api/timeline?camera=%3Cx%3E", b"markup"),
