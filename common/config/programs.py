@@ -118,7 +118,7 @@ class HubConfig:
         hi=36500,
     )
     timelapse_fps: float = setting(
-        0.0, "frames a second each camera records between events, the time-lapse (0: none; 1 is a frame a second)",
+        1.0, "frames a second each camera records between events, the time-lapse (0: none)",
         lo=0, hi=30,
     )  # fmt: skip
     retain_timelapse_days: float = setting(7.0, "days time-lapse segments are kept (0: no age limit)", lo=0, hi=36500)

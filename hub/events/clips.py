@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import av
 
 from common.durable import fsync_directory
+from common.protocol import jpeg_size
 
 MILLISECONDS = Fraction(1, 1000)
 PART = ".part"
@@ -228,32 +229,32 @@ class _Chunks:
 def remux(files: list[tuple[Path, float]], fps: float) -> Iterator[bytes]:
     """One Matroska file of every frame of ``files`` (paths and their offsets in seconds), the
     JPEG bytes unchanged and timed as recorded, produced piece by piece for a download."""
+    return mux(replay(files), fps)
+
+
+def mux(frames: Iterable[tuple[float, bytes]], fps: float, metadata: dict[str, str] | None = None) -> Iterator[bytes]:
+    """One streamed Matroska file of ``frames`` ((seconds from the file's start, JPEG), in time
+    order), the JPEG bytes unchanged; its frame size is the first JPEG's. Give at least one frame."""
     sink = _Chunks()
     out = av.open(sink, "w", format="matroska")
+    out.metadata.update(metadata or {})
     try:
         stream = None
         last = -1
-        for final, offset in files:
-            path = readable_path(final)
-            if path is None:
-                continue
-            with av.open(str(path)) as inp:
-                source = inp.streams.video[0]
-                if stream is None:
-                    stream = out.add_stream("mjpeg", rate=declared_rate(fps))
-                    stream.width, stream.height = source.codec_context.width, source.codec_context.height
-                    stream.pix_fmt = "yuvj420p"
-                    stream.time_base = MILLISECONDS
-                unit = float(source.time_base or MILLISECONDS)
-                for packet in _readable(inp, source):
-                    pts = max(round((offset + (packet.pts or 0) * unit) * 1000), last + 1)
-                    copy = av.Packet(bytes(packet))
-                    copy.stream = stream
-                    copy.pts = copy.dts = last = pts
-                    copy.time_base = MILLISECONDS
-                    out.mux(copy)
-                    if len(sink.chunks) >= 16:
-                        yield sink.take()
+        for at, jpeg in frames:
+            if stream is None:
+                stream = out.add_stream("mjpeg", rate=declared_rate(fps))
+                stream.width, stream.height = jpeg_size(jpeg)
+                stream.pix_fmt = "yuvj420p"
+                stream.time_base = MILLISECONDS
+            pts = max(round(at * 1000), last + 1)  # strictly increasing, as the muxer needs
+            packet = av.Packet(jpeg)
+            packet.stream = stream
+            packet.pts = packet.dts = last = pts
+            packet.time_base = MILLISECONDS
+            out.mux(packet)
+            if len(sink.chunks) >= 16:
+                yield sink.take()
         out.close()
     finally:
         with contextlib.suppress(Exception):

@@ -275,6 +275,10 @@ class EventIndex:
         """Bytes of clips and time-lapse segments: what --retain-size bounds."""
         return int(self._read("SELECT sum(value) FROM totals WHERE name IN ('clip_bytes', 'segment_bytes')")[0][0])
 
+    def totals(self) -> dict[str, int]:
+        """Bytes kept by kind: ``clip_bytes`` and ``segment_bytes``."""
+        return {r[0]: int(r[1]) for r in self._read("SELECT name, value FROM totals")}
+
     def count(self) -> int:
         return int(self._read("SELECT count(*) FROM events")[0][0])
 

@@ -100,7 +100,11 @@ class Recorder:
                 self.dropped += 1
 
     def failing(self) -> dict[str, str]:
-        return {name: s.failing for name, s in list(self.sessions.items()) if s.failing}
+        failing = {name: s.failing for name, s in list(self.sessions.items()) if s.failing}
+        for name, lapse in list(self.timelapses.items()):
+            if lapse.failing and name not in failing:
+                failing[name] = lapse.failing
+        return failing
 
     def finish(self) -> None:
         """Stop: the record thread records what is queued, closes every event, and returns."""
@@ -201,9 +205,14 @@ class Recorder:
         lapse = self.timelapses.get(frame.camera)
         if lapse is None:
             fps = self.timelapse_fps
-            lapse = self.timelapses[frame.camera] = Timelapse(
-                frame.camera, self.data_dir, self.segments, lambda: fps(frame.camera), self.settings.sync_every,
-                self.counters.count_error, self.retention.shortfall,
+            name = frame.camera
+
+            def told(failing: str | None) -> None:  # the page and the API show why (events' reasons first)
+                self.notify(name, session.event is not None, session.failing or failing)
+
+            lapse = self.timelapses[name] = Timelapse(
+                name, self.data_dir, self.segments, lambda: fps(name), self.settings.sync_every,
+                self.counters, self.retention.shortfall, told,
             )  # fmt: skip
         if allowed:
             lapse.record(frame, in_event=session.event is not None)

@@ -50,6 +50,8 @@ class Counters:
         self.events_opened = 0
         self.bytes_written = 0
         self.gap_frames = 0
+        self.timelapse_frames = 0  # frames written to time-lapse segments, and their JPEG bytes
+        self.timelapse_bytes = 0
         self.unsaved: list[Callable[[], None]] = []  # index updates a full disk refused, oldest first
 
     def count_error(self, exc: Exception) -> str:

@@ -21,6 +21,7 @@ from common.throttle import Throttle
 from hub.events.clips import PART, ClipWriter, Unreadable, repair
 from hub.events.index import CUT, DONE
 from hub.events.kept import Kept
+from hub.events.session import Counters
 from hub.timeline.segments import Segments
 
 log = logging.getLogger(__name__)
@@ -39,24 +40,30 @@ class Timelapse:
         segments: Segments,
         fps: Callable[[], float],
         sync_every: float = 2.0,
-        on_error: Callable[[Exception], object] = lambda exc: None,
+        counters: Counters | None = None,
         room: Callable[[], str | None] = lambda: None,
+        told: Callable[[str | None], object] = lambda failing: None,
     ) -> None:
         self.camera, self.data_dir, self.segments = camera, data_dir, segments
-        self.fps, self.sync_every, self.on_error = fps, sync_every, on_error
+        self.fps, self.sync_every = fps, sync_every
+        self.counters = counters if counters is not None else Counters()  # shared by the recorder's cameras
         self.room = room  # None, or why the disk has no room for a new segment
+        self.told = told  # called with why it does not record (None once it records again)
+        self.failing: str | None = None
         self.writer: ClipWriter | None = None
         self.segment: int | None = None
         self.last: float | None = None  # monotonic time of the last frame kept
         self.synced_at = 0.0
         self.retry_at = -1e18
-        self.frames = 0  # frames written, all segments (for /metrics)
+        self.frames = 0  # frames written, all segments
 
     def record(self, frame: Kept, in_event: bool) -> None:
         fps = self.fps()
         if fps <= 0 or in_event:
             self.close(DONE)
             self.last = None if in_event else self.last
+            if self.failing is not None:
+                self._say(None)  # not trying: an event records this time (or it is off)
             return
         if self.last is not None and frame.mono - self.last < 0.95 / fps:
             return
@@ -77,10 +84,16 @@ class Timelapse:
             return
         self.last = frame.mono
         self.frames += 1
+        if self.failing is not None:
+            self._say(None)
+        self.counters.timelapse_frames += 1
+        self.counters.timelapse_bytes += len(frame.jpeg)
 
     def _open(self, frame: Kept, fps: float) -> ClipWriter | None:
-        if self.room() is not None:  # retention makes room; the time-lapse waits for it
+        short = self.room()
+        if short is not None:  # retention makes room; the time-lapse waits for it
             self.retry_at = frame.mono + RETRY_AFTER
+            self._say(f"time-lapse paused: {short}")
             return None
         day = time.strftime("%Y-%m-%d", time.localtime(frame.time))
         relative = f"timelapse/{day}/{uuid.uuid4().hex}.mkv"  # never a camera name in a path
@@ -133,8 +146,14 @@ class Timelapse:
         except Exception:  # the index's disk is full too: the start-up check settles the row
             log.debug("camera %r: could not mark time-lapse segment %d cut", self.camera, segment)
 
+    def _say(self, failing: str | None) -> None:
+        if failing != self.failing:
+            self.failing = failing
+            self.told(failing)
+
     def _report(self, exc: Exception) -> None:
-        self.on_error(exc)
+        self.counters.count_error(exc)
+        self._say(f"cannot write the time-lapse: {exc}")
         held = _throttle.ready(f"timelapse:{self.camera}")
         if held is not None:
             log.warning("camera %r: time-lapse paused: %s (retrying every %.0f s)", self.camera, exc, RETRY_AFTER)

@@ -169,7 +169,24 @@ class HubCollector:
         recorder = self.hub.recorder
         yield CounterMetricFamily("camnet_events", "Events opened", value=recorder.events_opened)
         yield CounterMetricFamily("camnet_recorded_bytes", "JPEG bytes written to clips", value=recorder.bytes_written)
-        yield GaugeMetricFamily("camnet_clip_bytes", "Bytes of clips kept", value=self.hub.events.total_bytes())
+        totals = self.hub.events.totals()
+        yield GaugeMetricFamily("camnet_clip_bytes", "Bytes of event clips kept", value=totals.get("clip_bytes", 0))
+        yield GaugeMetricFamily(
+            "camnet_timelapse_bytes", "Bytes of time-lapse segments kept", value=totals.get("segment_bytes", 0)
+        )
+        counters = recorder.counters
+        yield CounterMetricFamily(
+            "camnet_timelapse_frames", "Frames written to time-lapse segments", value=counters.timelapse_frames
+        )
+        yield CounterMetricFamily(
+            "camnet_timelapse_recorded_bytes", "JPEG bytes written to time-lapse", value=counters.timelapse_bytes
+        )
+        gone = CounterMetricFamily(
+            "camnet_timelapse_segments_deleted", "Time-lapse segments deleted, by reason", labels=["reason"]
+        )
+        for reason, count in sorted(recorder.retention.segments_deleted.items()):
+            gone.add_metric([reason], count)
+        yield gone
         yield GaugeMetricFamily(
             "camnet_free_bytes", "Free bytes on the data directory's disk", value=recorder.retention.free()
         )

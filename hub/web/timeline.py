@@ -5,23 +5,33 @@ Clips are found through the index by camera and time; nothing in a URL becomes a
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Iterator
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from common.protocol import ProtocolError, validate_name
-from hub.timeline.frames import NEAR, frame_at
+from hub.events.clips import mux
+from hub.timeline.frames import NEAR, estimate, frame_at, merged, sources
 from hub.timeline.spans import MAX_RANGE, Rolls, TooMuch, timeline
 from hub.web.answers import error as _error
 from hub.web.answers import number_arg
 from hub.web.answers import services_of as _services
 
 bp = Blueprint("timeline", __name__)
+MAX_EXPORT = 2 * 1024**3  # bytes of recordings one export may hold
 
 
 def _time(name: str, default: float) -> float:
     value = number_arg(name, float, 0, 1e11)  # Unix seconds
     return default if value is None else float(value)
+
+
+@bp.get("/timeline")
+def timeline_page() -> str:
+    """Lanes of a day per camera: recorded spans, events, activity, a playhead and playback."""
+    return render_template("timeline.html")
 
 
 @bp.get("/api/timeline")
@@ -68,3 +78,57 @@ def frame(name: str) -> Response:
     when, jpeg = found
     headers = {"X-Camnet-Time": f"{when:.3f}", "Cache-Control": "max-age=3600"}
     return Response(jpeg, mimetype="image/jpeg", headers=headers)
+
+
+@bp.get("/api/cameras/<name>/export")
+def export(name: str) -> Response:
+    """One Matroska file of every frame the camera recorded between ``start`` and ``end``
+    (Unix seconds): time-lapse and event frames merged in time order, the sender's JPEG bytes,
+    timed from ``start`` (the file's creation_time). Streamed; 413 past ``MAX_EXPORT``."""
+    try:
+        validate_name(name)
+        start, end = _time("start", -1.0), _time("end", -1.0)
+    except (ValueError, ProtocolError) as exc:
+        return _error(400, exc.reason if isinstance(exc, ProtocolError) else str(exc))
+    if start < 0 or end < 0:
+        return _error(400, "give the range: ?start=<Unix seconds>&end=<Unix seconds>")
+    if not start < end or end - start > MAX_RANGE:
+        return _error(400, f"start must be before end and at most {MAX_RANGE / 86400:g} days before it")
+    hub = _services()
+    found = sources(hub.events, hub.data_dir, name, start, end)
+    size = estimate(found, start, end, time.time())
+    if size > MAX_EXPORT:
+        return _error(
+            413,
+            f"the range holds about {size / 1e9:.1f} GB of recordings; one export holds at most "
+            f"{MAX_EXPORT / 1e9:.1f} GB: ask for a shorter range",
+        )
+    frames = merged(found, start, end)
+    first = next(frames, None)
+    if first is None:
+        return _error(404, f"camera {name!r} recorded nothing between {start:.3f} and {end:.3f}")
+    stamp = "-".join(time.strftime("%Y%m%d-%H%M%S", time.localtime(t)) for t in (start, end))
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "camera"
+    created = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start)) + f".{int(start % 1 * 1e6):06d}Z"
+
+    def timed() -> Iterator[tuple[float, bytes]]:
+        yield first[0] - start, first[1]
+        sent = len(first[1])
+        for at, jpeg in frames:
+            sent += len(jpeg)
+            if sent > MAX_EXPORT:  # the estimate was short: end the file cleanly at the bound
+                break
+            yield at - start, jpeg
+
+    camera = hub.cameras.get(name)
+    fps = camera.fps() if camera is not None and camera.fps() > 0 else 15.0  # the rate players are told
+    return Response(
+        mux(timed(), fps, {"title": f"{name} {stamp}", "creation_time": created}),
+        mimetype="video/x-matroska",
+        headers={
+            "Content-Disposition": f"attachment; filename={safe}-{stamp}.mkv",
+            "Cache-Control": "private, no-store",
+            "X-Camnet-Start": f"{start:.3f}",
+            "X-Camnet-Estimate": str(size),  # about the bytes to come: the page's progress bar
+        },
+    )

@@ -63,17 +63,17 @@ def small_disk(tmpfs: Callable[[str], Path]) -> Path:
 
 
 class Streamer(threading.Thread):
-    """A camera whose scene never stops moving, at 15 fps, until stopped."""
+    """A camera whose scene never stops moving (or never moves), at 15 fps, until stopped."""
 
-    def __init__(self, port: int, name: str) -> None:
+    def __init__(self, port: int, name: str, moving: bool = True) -> None:
         super().__init__(daemon=True)
-        self.port, self.name = port, name
+        self.port, self.name, self.moving = port, name, moving
         self.done = threading.Event()
         self.sent = 0
 
     def run(self) -> None:
         sender = RawSender(self.port, timeout_ms=1000)
-        moving = [jpeg(scene(i, True)) for i in range(40)]
+        moving = [jpeg(scene(i, self.moving)) for i in range(40)]
         try:
             while not self.done.is_set():
                 try:
