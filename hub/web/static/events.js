@@ -225,6 +225,12 @@
       cameraSelect.value = wanted;
     }
     load(false);
+    const opened = Number(new URLSearchParams(location.search).get("event")); // from the timeline
+    if (opened > 0) {
+      fetch("/api/events/" + opened, { cache: "no-store" }).then((r) => r.json().then((body) => {
+        if (r.ok) show(body); else summary.textContent = body.error;
+      }));
+    }
   });
   clock = requestAnimationFrame(tick);
 })();
