@@ -1,5 +1,6 @@
 """Recording cost: the recorder thread's CPU and the disk bytes per frame with 16 cameras in
-motion, and how long listing events takes from a large index.
+motion, the time-lapse's CPU and bytes per camera-day, and how long listing events and a
+day's timeline take from a large index.
 
 Run by ``make bench`` (scenario ``recording``); in-process, on the real Recorder, clip writer
 and SQLite index in a temporary data directory.
@@ -75,6 +76,49 @@ def _recording_run(cameras: int, seconds: float, fps: float, sync_every: float) 
         }
 
 
+def timelapse_day(cameras: int = 16, seconds: float = 600.0, fps: float = 15.0) -> dict[str, Any]:
+    """The time-lapse's price per camera-day: 16 still cameras at 15 fps through the real
+    recorder for ``seconds`` of camera time, once with the time-lapse at 1 fps and once off;
+    the CPU difference and the segment bytes, scaled to 86,400 s."""
+    on, off = _still_run(cameras, seconds, fps, 1.0), _still_run(cameras, seconds, fps, 0.0)
+    day = 86400.0 / seconds / cameras
+    return {
+        "cameras": cameras,
+        "seconds": seconds,
+        "jpeg_bytes": on["jpeg_bytes"],
+        "cpu_s_per_camera_day": max(on["cpu"] - off["cpu"], 0.0) * day,
+        "recorder_cpu_s_per_camera_day": on["cpu"] * day,
+        "bytes_per_camera_day": on["segment_bytes"] * day,
+        "frames_per_camera_day": on["frames"] * day,
+        "full_rate_bytes_per_camera_day": on["jpeg_bytes"] * fps * 86400.0,
+    }
+
+
+def _still_run(cameras: int, seconds: float, fps: float, timelapse_fps: float) -> dict[str, float]:
+    frames = [jpeg for jpeg, _ in next(s for s in SCENES if s.name == "walker").frames()][:12]  # no one in view yet
+    still = Motion(False, None, ())
+    with tempfile.TemporaryDirectory(dir=Path.home()) as tmp:  # a real disk, not a tmpfs /tmp
+        data = Path(tmp)
+        index = EventIndex(data)
+        retention = Retention(data, index, lambda camera: 14.0, 0, 0, lambda: 0)
+        recorder = Recorder(data, index, RecordSettings(), retention, timelapse_fps=lambda camera: timelapse_fps)
+        cpu = time.process_time()
+        for i in range(int(seconds * fps)):
+            now = 1e9 + i / fps
+            for c in range(cameras):
+                recorder._record(Frame.build(f"cam-{c}", i + 1, frames[i % len(frames)], 640, 480, now, still))
+            if i % int(fps / 2) == 0:
+                recorder._tick(now)  # twice a second: silence, checkpoints and syncs
+        cpu = time.process_time() - cpu
+        recorder.finish()
+        recorder._drain()
+        written = recorder.counters.timelapse_frames
+        on_disk = index.totals().get("segment_bytes", 0)
+        index.close()
+        return {"cpu": cpu, "frames": written, "segment_bytes": on_disk,
+                "jpeg_bytes": statistics.mean(len(f) for f in frames)}  # fmt: skip
+
+
 def listing(events: int = 100_000, runs: int = 30) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         index = EventIndex(Path(tmp))
@@ -99,7 +143,19 @@ def listing(events: int = 100_000, runs: int = 30) -> dict[str, Any]:
                 index.events(limit=50, **query)  # type: ignore[arg-type]
                 times.append(time.perf_counter() - started)
             out[label] = 1000 * statistics.median(times)
-        day = (1e9 + 1_000_000, 1e9 + 1_086_400)  # 2,880 events of 16 cameras
+        middle = 1e9 + events * 30 // 2
+        day = (middle - 43200, middle + 43200)  # 2,880 events of 16 cameras, 384 hour-long segments
+        db.execute("BEGIN")
+        db.executemany(
+            'INSERT INTO segments(camera, path, start, "end", frames, bytes, state) '
+            "VALUES (?, ?, ?, ?, 3600, 7e7, 'done')",
+            (
+                (f"cam-{c}", f"timelapse/{c}-{h}.mkv", day[0] + h * 3600, day[0] + h * 3600 + 3599)
+                for c in range(16)
+                for h in range(24)
+            ),
+        )
+        db.execute("COMMIT")
         times = []
         for _ in range(max(3, runs // 5)):
             started = time.perf_counter()
@@ -110,7 +166,7 @@ def listing(events: int = 100_000, runs: int = 30) -> dict[str, Any]:
         return out
 
 
-def table(cost: dict[str, Any], lists: dict[str, Any]) -> str:
+def table(cost: dict[str, Any], lists: dict[str, Any], lapse: dict[str, Any] | None = None) -> str:
     lines = [
         "| figure | measured | target |",
         "|---|---|---|",
@@ -122,16 +178,26 @@ def table(cost: dict[str, Any], lists: dict[str, Any]) -> str:
         f"+{cost['sync_wall_us_per_frame']:.1f} us wall per frame ({cost['unsynced_cpu_us_per_frame']:.0f} -> "
         f"{cost['cpu_us_per_frame']:.0f} us CPU) | a power cut costs at most 2 s |",
     ]
+    if lapse is not None:
+        lines += [
+            f"| time-lapse (1 fps) per camera-day, {lapse['cameras']} still cameras at 15 fps, "
+            f"{lapse['jpeg_bytes'] / 1000:.0f} KB JPEGs | {lapse['bytes_per_camera_day'] / 1e9:.2f} GB on disk, "
+            f"{lapse['cpu_s_per_camera_day']:.1f} CPU-s ({lapse['frames_per_camera_day']:,.0f} frames) | "
+            f"full rate would be {lapse['full_rate_bytes_per_camera_day'] / 1e9:.0f} GB |",
+            f"| recorder CPU per still camera-day with the time-lapse (pre-roll ring included) | "
+            f"{lapse['recorder_cpu_s_per_camera_day']:.0f} CPU-s "
+            f"({lapse['recorder_cpu_s_per_camera_day'] / 864:.2f}% of a core) | |",
+        ]
     for label, ms in lists.items():
         if label not in ("events", "timeline"):
             lines.append(f"| list {label} of {lists['events']:,} events | {ms:.2f} ms | < 100 ms |")
     if "timeline" in lists:
         lines.append(
-            f"| /api/timeline of one day of 16 cameras (2,880 events) of {lists['events']:,} | "
+            f"| /api/timeline of one day of 16 cameras (2,880 events, 384 segments) of {lists['events']:,} | "
             f"{lists['timeline']:.1f} ms | <= 200 ms |"
         )
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    print(table(recording_cost(), listing()))
+    print(table(recording_cost(), listing(), timelapse_day()))

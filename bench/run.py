@@ -625,6 +625,7 @@ def main(argv: list[str] | None = None) -> int:
         results["recording"] = {
             "cost": recording.recording_cost(seconds=2.0 if smoke else 10.0),
             "listing": recording.listing(10_000 if smoke else 100_000),
+            "timelapse": recording.timelapse_day(4 if smoke else 16, 60.0 if smoke else 300.0),
         }
     if "grid" in want:
         from bench.grid import grid
@@ -658,7 +659,8 @@ def main(argv: list[str] | None = None) -> int:
         from bench import recording
 
         text += "\n\nRecording (the recorder thread, in process) and listing events from the index:\n\n"
-        text += recording.table(results["recording"]["cost"], results["recording"]["listing"])
+        rec = results["recording"]
+        text += recording.table(rec["cost"], rec["listing"], rec["timelapse"])
     print(text)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -71,8 +71,13 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     assert set(small) == {"160", "320", "160 from sub-images"} and all(
         0 <= r <= 1 for w in small.values() for r in w.values()
     )
+    lapse = data["recording"]["timelapse"]
+    assert 80_000 <= lapse["frames_per_camera_day"] <= 87_000, "a frame a second of each still camera"
+    assert 0.9 * lapse["jpeg_bytes"] * 86400 <= lapse["bytes_per_camera_day"] <= 1.2 * lapse["jpeg_bytes"] * 86400
+    assert lapse["cpu_s_per_camera_day"] >= 0 and data["recording"]["listing"]["timeline"] > 0
     rows = (
         "| figure |",
+        "time-lapse (1 fps) per camera-day",
         "page streams",
         "MJPEG viewers",
         "latency",
