@@ -126,3 +126,31 @@ def test_the_timeline_shows_the_event_and_the_frame_at_a_moment_is_the_senders(
     ):
         status, body, _ = get(hub, bad)
         assert status == code and says in body, (bad, body)
+
+
+def test_time_a_camera_was_offline_is_a_gap(hub_factory: Callable[..., Hub]) -> None:
+    hub = hub_factory(post_roll=0.5)
+    still, _ = footage()
+    sent: list[tuple[float, bytes]] = []
+    for round_ in range(2):  # 3 s still, 7 s away, 3 s still
+        sender = imagezmq.ImageSender(f"tcp://127.0.0.1:{hub.config.zmq_port}")
+        try:
+            send_at(sender, "shed", [still[i % 8] for i in range(30)], 10, sent)
+        finally:
+            sender.close()
+        if round_ == 0:
+            time.sleep(7)
+    away = (sent[29][0], sent[30][0])
+
+    def spans() -> list[dict]:
+        status, body, _ = get(hub, f"/api/timeline?camera=shed&start={sent[0][0] - 5:.3f}&end={sent[-1][0] + 5:.3f}")
+        assert status == 200, body
+        return json.loads(body)["cameras"]["shed"]["spans"]  # type: ignore[no-any-return]
+
+    wait_until(lambda: len(spans()) == 2 and spans()[-1]["end"] >= sent[-1][0] - 1.5, timeout=10)
+    before, after = spans()
+    assert before["kind"] == after["kind"] == "timelapse"
+    assert before["end"] <= away[0] + 0.1 and after["start"] >= away[1] - 0.1, (before, after, away)
+    assert after["start"] - before["end"] >= 6.0, "the 7 s away are a gap, not a span"
+    status, _, _ = get(hub, f"/api/cameras/shed/frame?at={(away[0] + away[1]) / 2:.3f}")
+    assert status == 404, "nothing was recorded while it was away"
