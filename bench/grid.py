@@ -35,8 +35,8 @@ _SEQS = """() => Object.fromEntries([...document.querySelectorAll('article.tile'
   .map(t => [t.dataset.camera, Number(t.dataset.painted || 0)]))"""
 
 
-def _watch(page: Any, hub: CamnetHub, seconds: float) -> dict[str, Any]:
-    time.sleep(3.0)  # the stream is open and the tiles are painting
+def _watch(page: Any, hub: CamnetHub, seconds: float, settle: float) -> dict[str, Any]:
+    time.sleep(settle)  # the stream is open and the tiles are painting
     seqs_a, bytes_a, t_a = page.evaluate(_SEQS), _page_bytes(hub), time.monotonic()
     time.sleep(seconds)
     seqs_b, bytes_b, t_b = page.evaluate(_SEQS), _page_bytes(hub), time.monotonic()
@@ -51,26 +51,26 @@ def _watch(page: Any, hub: CamnetHub, seconds: float) -> dict[str, Any]:
     }
 
 
-def grid(cams: int = 16, seconds: float = 10.0) -> dict[str, Any]:
+def grid(cams: int = 16, seconds: float = 10.0, settle: float = 3.0) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     hub = CamnetHub()
     senders = loads(hub.zmq, cams, 15, "640x480", sub=True)
     out: dict[str, Any] = {"cameras": cams}
     try:
-        time.sleep(3.0)
+        time.sleep(settle)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             for view, (viewport, scale) in VIEWS.items():
                 context = browser.new_context(viewport=viewport, device_scale_factor=scale)
                 page = context.new_page()
                 page.goto(f"http://127.0.0.1:{hub.http}/")
-                out[view] = _watch(page, hub, seconds)
+                out[view] = _watch(page, hub, seconds, settle)
                 context.close()
             context = browser.new_context(viewport=VIEWS["desktop"][0])
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{hub.http}/camera/cam-00")
-            out["camera_page"] = _watch(page, hub, seconds)
+            out["camera_page"] = _watch(page, hub, seconds, settle)
             context.close()
             browser.close()
     finally:

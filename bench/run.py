@@ -364,12 +364,12 @@ def latency(seconds: float, busy: int, busy_fps: float) -> dict[str, Any]:
     }
 
 
-def memory(cams: int, viewers: int, seconds: float, *extra: str) -> dict[str, Any]:
+def memory(cams: int, viewers: int, seconds: float, *extra: str, settle: float = 3.0) -> dict[str, Any]:
     hub = CamnetHub(*extra)
     senders = loads(hub.zmq, cams, 30, "640x480")
     groups = []
     try:
-        time.sleep(3)
+        time.sleep(settle)
         per = max(1, viewers // cams)
         for i in range(0, viewers, per):
             groups.append(
@@ -385,7 +385,7 @@ def memory(cams: int, viewers: int, seconds: float, *extra: str) -> dict[str, An
                     str(seconds + 5),
                 )
             )
-        time.sleep(3)
+        time.sleep(settle)
         samples = []
         for _ in range(int(seconds)):
             samples.append(psutil.Process(hub.proc.pid).memory_info().rss / 2**20)
@@ -592,12 +592,13 @@ def main(argv: list[str] | None = None) -> int:
     if "latency" in want:
         results["latency"] = [latency(secs + 1, 0, 0), latency(secs + 1, 2 if smoke else 16, 20 if smoke else 100)]
     if "memory" in want:
-        results["memory"] = memory(2 if smoke else 16, 4 if smoke else 50, 3 if smoke else 20)
+        settle = 1.5 if smoke else 3.0
+        results["memory"] = memory(2 if smoke else 16, 4 if smoke else 50, 3 if smoke else 20, settle=settle)
         from bench.objects import with_objects
 
         with with_objects() as data:  # the same load, with the object model's detect thread running
             results["memory_objects"] = memory(2 if smoke else 16, 4 if smoke else 50, 3 if smoke else 20,
-                                               "--data-dir", data)  # fmt: skip
+                                               "--data-dir", data, settle=settle)  # fmt: skip
     if "sender" in want:
         results["sender"] = [sender_cost(w, secs) for w in ([640] if smoke else [640, 1280])]
         results["hub_sub"] = hub_sub_cost(n=100 if smoke else 600)
@@ -630,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
     if "grid" in want:
         from bench.grid import grid
 
-        results["grid"] = grid(4 if smoke else 16, 3 if smoke else 10)
+        results["grid"] = grid(4 if smoke else 16, 3 if smoke else 10, 1.5 if smoke else 3.0)
     if "objects" in want:
         from bench import object_scenes, objects
 
