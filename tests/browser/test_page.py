@@ -28,7 +28,10 @@ def wait_painted(page, names: list[str], timeout: float = 20.0) -> dict[str, int
             return frames
         time.sleep(0.2)
     missing = [n for n in names if frames.get(n, 0) == 0]
-    raise AssertionError(f"{len(missing)} cameras never painted: {missing[:8]}")
+    seen = page.evaluate("""() => ({summary: (document.getElementById('summary') || {}).textContent,
+        tiles: [...document.querySelectorAll('[data-camera]')].slice(0, 8).map(t => [t.dataset.camera,
+        t.dataset.status, t.dataset.painted || '0']), hidden: document.hidden})""")
+    raise AssertionError(f"{len(missing)} cameras never painted: {missing[:8]}; the page showed {seen}")
 
 
 def test_32_cameras_all_paint_and_keep_advancing_in_one_tab(hub: Hub, feeder: CameraFeeder, page) -> None:  # type: ignore[no-untyped-def]
