@@ -57,6 +57,11 @@ class Topics:
     def events(self) -> str:
         return f"{self.base}/events"
 
+    @property
+    def record(self) -> str:
+        """The hub's own record for portals (``hub/notify/announce.py``)."""
+        return f"{self.base}/hub"
+
     def camera(self, name: str, what: str) -> str:
         """``motion``, ``status`` or ``snapshot`` of a camera."""
         return f"{self.base}/{topic_level(name)}/{what}"

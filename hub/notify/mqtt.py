@@ -1,7 +1,8 @@
 """The hub's MQTT client: motion, camera status, snapshots and events, Home Assistant discovery.
 
 Topics under ``<prefix>/<hub>/``: ``available`` (``online``; ``offline`` as the retained last
-will and on a clean stop), ``<camera>/motion`` (``ON``/``OFF``), ``<camera>/status``,
+will and on a clean stop), ``hub`` (the hub's record for portals: its URL, cameras and what it
+offers, ``announce.py``), ``<camera>/motion`` (``ON``/``OFF``), ``<camera>/status``,
 ``<camera>/snapshot`` (the JPEG of an event as it opens), ``<camera>/<label>`` (how many such
 objects are in view, with objects on) — all retained — and ``events`` (one JSON message per
 event opening, growing and ending; only alerts with ``--notify-on alerts``).
@@ -20,6 +21,7 @@ import json
 import logging
 import ssl
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from common.throttle import Throttle
 from hub.events.api import message
 from hub.events.index import EventIndex
 from hub.frames import Frame
+from hub.notify.announce import Announcer, record
 from hub.notify.discovery import Topics, camera_entities, hub_entities, object_entities, topic_level
 from hub.store import ONLINE, Cameras
 
@@ -109,6 +112,7 @@ class MqttBridge:
         self._shown: dict[str, tuple[str, bool]] = {}  # camera -> (status, motion) as published
         self._counts: collections.deque[tuple[str, dict[str, int]]] = collections.deque(maxlen=self.QUEUE)
         self._tracked: dict[str, tuple[str, ...]] = {}  # camera -> the labels whose counts it publishes
+        self._announcer = Announcer()
         self.client = self._client()
 
     # --- any thread, O(1) ---------------------------------------------------------------
@@ -147,7 +151,8 @@ class MqttBridge:
 
     # --- the mqtt thread ----------------------------------------------------------------
     def run(self) -> None:
-        self.client.connect_async(self.broker.host, self.broker.port, keepalive=15)
+        # keepalive 5 s: a hub cut off the network is "offline" (its last will) within 7.5 s
+        self.client.connect_async(self.broker.host, self.broker.port, keepalive=5)
         self.client.loop_start()
         try:
             while not self.stop.is_set():
@@ -167,6 +172,11 @@ class MqttBridge:
             self._outbox = collections.deque(m for m in self._outbox if not m[2])  # stale state out
             self._outbox.extendleft(reversed([(t, p, True) for t, p in self._retained.items()]))
         self._follow_cameras()
+        said = self._announcer.due(
+            record(self.topics.hub, self.base_url, self.cameras.all(), self.labels is not None), time.monotonic()
+        )
+        if said is not None:
+            self._retain(self.topics.record, said)
         while self._news:
             self._tell(*self._news.popleft())
         self._flush()

@@ -36,11 +36,16 @@ def create_app(services: Services) -> Flask:
     app.extensions["camnet.replays"] = threading.BoundedSemaphore(events.MAX_REPLAYS)
     app.wsgi_app = TrustedProxy(app.wsgi_app, services.config.trusted_proxy)  # type: ignore[method-assign]
 
+    harden(app)
+    return app
+
+
+def harden(app: Flask) -> None:
+    """Every answer: no script but our own, no sniffing, no referrer (the hub and the portal)."""
+
     @app.after_request
     def secure(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
-
-    return app

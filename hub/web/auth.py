@@ -31,8 +31,13 @@ from hub.web.answers import error
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
-PUBLIC = frozenset({"static", "auth.login_page", "auth.login", "auth.logout", "camnet.healthz", "camnet.favicon"})
-PAGES = frozenset({"camnet.index", "camnet.camera_page", "events.events_page"})  # anonymous: to /login
+PUBLIC = frozenset(
+    {"static", "auth.login_page", "auth.login", "auth.logout", "camnet.healthz", "camnet.favicon", "portal.healthz"}
+)
+PAGES = frozenset(
+    {"camnet.index", "camnet.camera_page", "events.events_page", "timeline.timeline_page",
+     "portal.index", "portal.camera_page", "portal.events_page"}
+)  # fmt: skip  # anonymous: to /login
 VIEWER_MAY_POST = frozenset(
     {"camnet.api_stream", "camnet.api_stream_painted", "auth.login", "auth.logout"}
 )  # change no camera or event

@@ -42,7 +42,7 @@ class HubProcess:
                 "2",
                 "--frame-count",
                 "5",
-                *self.flags,
+                *(flag.replace("{http}", str(self.http)) for flag in self.flags),  # its own URL, as --public-url
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
