@@ -32,7 +32,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT), "CAMNET_DATA_DIR": STATE}
 
 SCENARIOS = [
     "capacity", "viewers", "pages", "latency", "memory", "sender", "curve", "mqtt", "logins", "motion", "recording",
-    "objects", "grid",
+    "objects", "grid", "portal",
 ]  # fmt: skip
 _given: set[int] = set()
 
@@ -103,7 +103,7 @@ class CamnetHub:
             "warning",
             "--max-streams",
             "400",
-            *extra,
+            *(flag.replace("{http}", str(self.http)) for flag in extra),  # its own URL, as --public-url
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -632,6 +632,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.grid import grid
 
         results["grid"] = grid(4 if smoke else 16, 3 if smoke else 10, 1.5 if smoke else 3.0)
+    if "portal" in want:
+        from bench.portal import portal_cost
+
+        results["portal"] = portal_cost(4 if smoke else 8, (1, 5) if smoke else (1, 20, 100), 2.0 if smoke else 6.0,
+                                        1 if smoke else 5)  # fmt: skip
     if "objects" in want:
         from bench import object_scenes, objects
 
@@ -656,6 +661,11 @@ def main(argv: list[str] | None = None) -> int:
         text += "\n\nObjects: the labelled scene set (real photos over a scene; motion that is no object), and "
         text += "16 cameras with the detector saturated, objects on vs off in the same run:\n\n"
         text += objects.table(results["objects"]["suite"], results["objects"]["saturation"])
+    if "portal" in results:
+        from bench import portal
+
+        text += "\n\nThe portal: two hubs on one mosquitto, viewers of one forwarded camera, events reaching it:\n\n"
+        text += portal.table(results["portal"])
     if "recording" in results:
         from bench import recording
 

@@ -58,12 +58,8 @@ class Target:
     def request(self, path: str) -> urllib.request.Request:
         if not self.url:
             raise Refused(503, f"hub {self.hub!r} has not announced its URL (start it with --public-url)")
-        if self.token is None:
-            raise Refused(
-                502, f"no token stored for hub {self.hub!r}: `camnet-portal hub add {self.hub} TOKEN` "
-                "with a viewer token made on that hub (`camnet-hub token add portal`)",
-            )  # fmt: skip
-        return urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {self.token}"})
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}  # none: an open hub
+        return urllib.request.Request(self.url + path, headers=headers)
 
 
 def open_upstream(target: Target, path: str, timeout: float = TIMEOUT) -> urllib.response.addinfourl:  # type: ignore[name-defined]

@@ -71,6 +71,9 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     assert set(small) == {"160", "320", "160 from sub-images"} and all(
         0 <= r <= 1 for w in small.values() for r in w.values()
     )
+    portal = data["portal"]
+    assert portal["5"]["upstreams"] == 1 and portal["5"]["median_fps"] > 5, "one upstream for five viewers"
+    assert portal["event_to_portal_ms"]["events"] == 1
     lapse = data["recording"]["timelapse"]
     assert 80_000 <= lapse["frames_per_camera_day"] <= 87_000, "a frame a second of each still camera"
     assert 0.9 * lapse["jpeg_bytes"] * 86400 <= lapse["bytes_per_camera_day"] <= 1.2 * lapse["jpeg_bytes"] * 86400
@@ -78,6 +81,7 @@ def test_bench_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     rows = (
         "| figure |",
         "time-lapse (1 fps) per camera-day",
+        "viewer(s) of one forwarded camera",
         "page streams",
         "MJPEG viewers",
         "latency",
