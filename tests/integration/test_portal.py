@@ -56,9 +56,9 @@ class PortalProcess:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.http}{path}", timeout=5) as resp:
             return json.loads(resp.read())
 
-    def get(self, path: str) -> tuple[int, bytes]:
+    def get(self, path: str, timeout: float = 10.0) -> tuple[int, bytes]:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.http}{path}", timeout=5) as resp:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.http}{path}", timeout=timeout) as resp:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             with exc:
@@ -199,3 +199,79 @@ def test_one_portal_over_two_hubs(site: Site, tmp_path: Path) -> None:
     wait_until(lambda: states(portal)["north"] == "not-authorised", timeout=15)
     [north_hub] = [h for h in portal.api("/api/hubs") if h["name"] == "north"]
     assert "camnet-portal hub add north" in north_hub["reason"]
+
+
+def test_restarts_rebuild_the_picture_a_slow_hub_never_holds_the_portal_and_its_own_users(
+    site: Site, tmp_path: Path
+) -> None:
+    import socket
+
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    portal = site.portal
+    wait_until(lambda: len(cameras(portal)) == 4, timeout=20)
+    portal.stop()
+    portal.start()
+    wait_until(lambda: set(states(portal).values()) == {"online"} and len(cameras(portal)) == 4, timeout=10)
+
+    site.broker.kill()  # no persistence: every retained message is gone with it
+    site.broker.start()
+    fresh = PortalProcess(site.broker, tmp_path / "after-broker")
+    for name, token in site.tokens.items():
+        fresh.hub_add(name, token)
+    try:  # the hubs said it all again on reconnecting: a new portal learns every camera
+        wait_until(lambda: len(cameras(fresh)) == 4 and set(states(fresh).values()) == {"online"}, timeout=20)
+    finally:
+        fresh.stop()
+
+    # A hub that accepts connections and never answers: the portal answers 504 in time and
+    # the other hubs go on answering meanwhile.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    client = paho.Client(CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", site.broker.port)
+    client.loop_start()
+    gate = {"name": "gate", "status": "online", "recording": False, "labels": []}
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    record = {"hub": "stuck", "url": url, "version": "x", "cameras": [gate], "offers": {}}
+    client.publish("camnet/stuck/available", b"online", qos=1, retain=True).wait_for_publish(5)
+    client.publish("camnet/stuck/hub", json.dumps(record).encode(), qos=1, retain=True).wait_for_publish(5)
+    try:
+        wait_until(lambda: "gate" in cameras(portal), timeout=10)
+        answers: dict[str, tuple[int, float]] = {}
+
+        def ask(path: str) -> None:
+            started = time.monotonic()
+            status, _ = portal.get(path)
+            answers[path] = (status, time.monotonic() - started)
+
+        asking = [
+            threading.Thread(target=ask, args=(p,)) for p in ("/snapshot/stuck/gate", "/snapshot/north/north-door")
+        ]
+        for thread in asking:
+            thread.start()
+        for thread in asking:
+            thread.join(15)
+        assert answers["/snapshot/stuck/gate"][0] == 504 and answers["/snapshot/stuck/gate"][1] < 8, answers
+        assert answers["/snapshot/north/north-door"] == (200, answers["/snapshot/north/north-door"][1])
+        assert answers["/snapshot/north/north-door"][1] < 3, "never waiting behind the silent hub"
+        wait_until(lambda: states(portal)["stuck"] == "unreachable", timeout=15)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        silent.close()
+
+    # The portal's own users: once one exists, every request needs them (no hub account).
+    command("hub.portal.cli", "user", "add", "ana", "--role", "viewer", "--password-stdin",
+            "--data-dir", str(tmp_path / "portal"), given="portal-pw-1\n")  # fmt: skip
+    assert portal.get("/api/cameras")[0] == 401
+    import base64
+
+    basic = base64.b64encode(b"ana:portal-pw-1").decode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{portal.http}/api/cameras", headers={"Authorization": f"Basic {basic}"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        assert resp.status == 200 and len(json.loads(resp.read())) >= 4
