@@ -100,8 +100,10 @@ def table(r: dict[str, Any]) -> str:
              f"{1000 * r['idle_cpu_cores']:.1f} millicores |"]  # fmt: skip
     for key, v in r.items():
         if isinstance(v, dict) and "added_millicores_per_viewer" in v:
+            each = v["added_millicores_per_viewer"]
+            cost = f"{each:.1f} millicores each" if each > 0 else "within the idle noise"
             lines.append(f"| {key} viewer(s) of one forwarded camera (640x480, 15 fps) | "
-                         f"{v['added_millicores_per_viewer']:.1f} millicores each, {v['median_fps']:.1f} fps, "
+                         f"{cost}, {v['median_fps']:.1f} fps, "
                          f"{v['upstreams']} upstream connection(s) |")  # fmt: skip
     lag = r["event_to_portal_ms"]
     lines.append(f"| an event on a hub to its listing in the portal | median {lag['median']:.0f} ms, "

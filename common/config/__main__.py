@@ -1,5 +1,5 @@
 """``python -m common.config [DIR]`` writes the examples into DIR (default deploy/);
-``python -m common.config hub|sender KEY=VALUE...`` prints an example with values set."""
+``python -m common.config hub|sender|portal KEY=VALUE...`` prints an example with values set."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from pathlib import Path
 
 from common.config.examples import example, example_with
 from common.config.fields import ConfigError
+from common.config.portal import PortalConfig
 from common.config.programs import HubConfig, SenderConfig
 
 
 def _main(argv: Sequence[str]) -> int:
     """``python -m common.config [DIR]`` writes the examples into DIR (default deploy/);
-    ``python -m common.config hub|sender KEY=VALUE...`` prints an example with values set."""
-    programs = {"hub": (HubConfig, "camnet-hub"), "sender": (SenderConfig, "camnet-sender")}
+    ``python -m common.config hub|sender|portal KEY=VALUE...`` prints an example with values set."""
+    programs = {
+        "hub": (HubConfig, "camnet-hub"), "sender": (SenderConfig, "camnet-sender"),
+        "portal": (PortalConfig, "camnet-portal"),
+    }  # fmt: skip
     if argv and argv[0] in programs:
         cls, program = programs[argv[0]]
         try:

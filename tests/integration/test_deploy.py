@@ -12,14 +12,20 @@ import pytest
 
 from common import config
 from common.config import HubConfig, SenderConfig
+from common.config.portal import PortalConfig
 from tests.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
-UNITS = ["camnet-hub.service", "camnet-sender.service", "camnet-sender@.service"]
+UNITS = ["camnet-hub.service", "camnet-sender.service", "camnet-sender@.service", "camnet-portal.service"]
 
 
 @pytest.mark.parametrize(
-    "path, cls, program", [("hub.toml", HubConfig, "camnet-hub"), ("sender.toml", SenderConfig, "camnet-sender")]
+    "path, cls, program",
+    [
+        ("hub.toml", HubConfig, "camnet-hub"),
+        ("sender.toml", SenderConfig, "camnet-sender"),
+        ("portal.toml", PortalConfig, "camnet-portal"),
+    ],
 )
 def test_example_configs_match_the_settings(path: str, cls: type, program: str, tmp_path: Path) -> None:
     text = (DEPLOY / path).read_text()
@@ -58,11 +64,12 @@ def test_units_verify(unit: str, tmp_path: Path) -> None:
     assert ("SupplementaryGroups=video" in text) == ("sender" in unit)
     assert ("StateDirectory=camnet\n" in text) == ("hub" in unit), "the hub's --data-dir is systemd's state directory"
     assert ("StateDirectory=camnet-sender\n" in text) == ("sender" in unit), "the sender's key pair lives there"
+    assert ("StateDirectory=camnet-portal\n" in text) == ("portal" in unit), "the portal's index and tokens too"
     # The install path does not exist here: point ExecStart at this interpreter to verify the rest.
     (tmp_path / unit).write_text(
-        text.replace("/opt/camnet/venv/bin/camnet-hub", sys.executable).replace(
-            "/opt/camnet/venv/bin/camnet-sender", sys.executable
-        )
+        text.replace("/opt/camnet/venv/bin/camnet-hub", sys.executable)
+        .replace("/opt/camnet/venv/bin/camnet-sender", sys.executable)
+        .replace("/opt/camnet/venv/bin/camnet-portal", sys.executable)
     )
     target = tmp_path / unit.replace("@.", "@front.")
     result = subprocess.run([analyze, "verify", str(target)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
