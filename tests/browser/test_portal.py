@@ -35,6 +35,10 @@ def test_four_live_tiles_of_two_hubs_and_their_events(tmp_path: Path, page) -> N
             expect(section.locator(".hub-state")).to_have_text("online")
             expect(section.locator("article.tile")).to_have_count(2)
         screenshot(page, "portal-grid")
+        page.locator('article.tile[data-camera="south-yard"]').click()  # one camera, its main stream
+        page.wait_for_url("**/camera/south/south-yard")
+        page.wait_for_function("() => (document.querySelector('article.tile img') || {}).naturalWidth === 640")
+        expect(page.locator("article.tile")).to_have_count(1)
         wait_until(lambda: {e["hub"] for e in portal.api("/api/events")} == {"north", "south"}, timeout=20)
         page.goto(f"http://127.0.0.1:{portal.http}/events")
         expect(page.locator("li.event").first).to_be_visible()

@@ -171,6 +171,12 @@ def test_one_portal_over_two_hubs(site: Site, tmp_path: Path) -> None:
     assert all(e["reachable"] for e in events)
     assert all(e["thumb"] is None or e["thumb"].startswith(f"/events/{e['hub']}/") for e in events)
     assert {e["hub"] for e in portal.api("/api/events?hub=south")} == {"south"}
+    wait_until(lambda: any(e["thumb"] for e in portal.api("/api/events?hub=south")), timeout=10)
+    event = next(e for e in portal.api("/api/events?hub=south") if e["thumb"])
+    status, thumb = portal.get(event["thumb"])
+    assert status == 200 and thumb[:2] == b"\xff\xd8", "the event's thumbnail, from the hub that recorded it"
+    assert portal.get(f"/events/south/{event['id']}/nothing")[0] == 404
+    assert portal.get("/api/events?label=%3Cb%3E")[0] == 400
 
     # A hub killed: its cameras offline within 10 s, the other hub's live, its events kept.
     site.hubs["south"].kill9()
