@@ -53,7 +53,13 @@ MIGRATIONS: Sequence[str] = (
         added REAL NOT NULL
     );
     """,
+    # 2: when a hub last listed each camera: one it stops listing (a hub restarting, a camera
+    # it forgot) stays shown offline for a while instead of vanishing
+    """
+    ALTER TABLE cameras ADD COLUMN seen REAL NOT NULL DEFAULT 0;
+    """,
 )
+KEEP_UNLISTED = 600.0  # seconds a camera its hub no longer lists stays shown, offline
 
 
 class PortalIndex:
@@ -77,7 +83,7 @@ class PortalIndex:
 
     # --- hubs and cameras (the directory's thread) ----------------------------------------
     def hub_record(self, hub: str, url: str, version: str, offers: dict[str, Any], cameras: list[dict]) -> None:
-        """A hub's record, whole: its cameras are replaced by those it lists."""
+        """A hub's record, whole: the cameras it lists as it says; those it no longer lists offline."""
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
@@ -88,11 +94,18 @@ class PortalIndex:
                     "offers=excluded.offers, seen=excluded.seen",
                     (hub, url, version, json.dumps(offers), time.time()),
                 )
-                db.execute("DELETE FROM cameras WHERE hub=?", (hub,))
-                db.executemany(
-                    "INSERT INTO cameras(hub, name, status, recording, labels) VALUES (?, ?, ?, ?, ?)",
-                    [(hub, c["name"], c["status"], int(c["recording"]), json.dumps(c["labels"])) for c in cameras],
+                now = time.time()
+                db.execute(  # not listed: offline, and gone once unlisted for KEEP_UNLISTED
+                    "UPDATE cameras SET status='offline', recording=0, labels='[]' WHERE hub=?", (hub,)
                 )
+                db.execute("DELETE FROM cameras WHERE hub=? AND seen < ?", (hub, now - KEEP_UNLISTED))
+                db.executemany(
+                    "INSERT INTO cameras(hub, name, status, recording, labels, seen) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(hub, name) DO UPDATE SET status=excluded.status, recording=excluded.recording, "
+                    "labels=excluded.labels, seen=excluded.seen",
+                    [(hub, c["name"], c["status"], int(c["recording"]), json.dumps(c["labels"]), now)
+                     for c in cameras],
+                )  # fmt: skip
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
