@@ -108,7 +108,7 @@ class Portal:
     def _look(self, hub: str) -> None:
         """Ask the hub for its events (proves the token and the URL) and keep those missed."""
         before = self.reach.get(hub, ("", None))[0]
-        since = self.index.newest_event(hub)
+        since = self.index.refresh_from(hub)
         query = "/api/events?limit=200" + (f"&since={since - 1:.3f}" if since is not None else "")
         try:
             body, _, _ = self.feeds.fetch(hub, query, timeout=3.0)

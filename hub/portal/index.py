@@ -165,8 +165,14 @@ class PortalIndex:
         rows = self._run(sql + "ORDER BY start DESC, hub, id DESC LIMIT ?", (*args, limit))
         return [{**json.loads(r[1]), "hub": r[0]} for r in rows]
 
-    def newest_event(self, hub: str) -> float | None:
-        row = self._run("SELECT max(start) FROM events WHERE hub=?", (hub,))
+    def refresh_from(self, hub: str) -> float | None:
+        """Where to ask the hub for events from: its oldest event still recording here (its end
+        may never be announced: hubs announce only alerts once objects are on), else its newest."""
+        row = self._run(
+            "SELECT coalesce(min(CASE WHEN json_extract(body, '$.state') = 'recording' THEN start END), max(start)) "
+            "FROM events WHERE hub=?",
+            (hub,),
+        )
         return None if row[0][0] is None else float(row[0][0])
 
     # --- tokens (camnet-portal hub add|remove|list) ---------------------------------------

@@ -37,6 +37,9 @@ def test_events_merge_newest_first_and_tokens_stay_secret(tmp_path: Path) -> Non
     assert [e["state"] for e in index.events(hub="a")] == ["cut", "done"]
     assert [(e["hub"], e["id"]) for e in index.events(before=300.0)] == [("a", 2), ("a", 1)]
     assert [(e["hub"], e["id"]) for e in index.events(label="person")] == [("b", 1)]
+    assert index.refresh_from("a") == 200.0 and index.refresh_from("nobody") is None
+    index.event("a", {"id": 3, "camera": "cam", "start": 150.0, "labels": [], "state": "recording"})
+    assert index.refresh_from("a") == 150.0, "from the oldest event still recording: its end comes too"
     index.set_token("a", "camnet_secret")
     assert index.token("a") == "camnet_secret" and "camnet_secret" not in str(index.tokens())
     assert index.remove_token("a") and not index.remove_token("a")
