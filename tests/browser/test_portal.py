@@ -33,6 +33,7 @@ def test_four_live_tiles_of_two_hubs_and_their_events(tmp_path: Path, page) -> N
         for hub in ("north", "south"):
             section = page.locator(f'section.hub[data-hub="{hub}"]')
             expect(section.locator(".hub-state")).to_have_text("online")
+            assert section.locator("h2 a").get_attribute("href") == f"http://127.0.0.1:{site.hubs[hub].http}/"
             expect(section.locator("article.tile")).to_have_count(2)
         screenshot(page, "portal-grid")
         page.locator('article.tile[data-camera="south-yard"]').click()  # one camera, its main stream

@@ -26,7 +26,9 @@
       box.dataset.hub = hub.name;
       const head = el("h2", "hub-name");
       const state = el("span", "hub-state");
-      head.append(el("span", "", hub.name), state);
+      const name = el(hub.url ? "a" : "span", "", hub.name);
+      if (hub.url) { name.href = hub.url + "/"; name.title = "this hub's own page"; } // http(s) only: checked by the portal
+      head.append(name, state);
       const why = el("p", "hub-reason");
       const grid = el("div", single ? "single" : "grid");
       box.append(head, why, grid);
