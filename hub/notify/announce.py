@@ -22,12 +22,13 @@ EVERY = 1.0  # seconds at least between two records
 def record(hub: str, url: str, cameras: Sequence[Camera], objects: bool) -> dict[str, Any]:
     """The hub's record (every camera has a sub-stream: the hub makes one for stock senders)."""
     return {
-        "hub": hub,
-        "url": url,
+        "name": hub,
+        "public_url": url,
         "version": __version__,
         "cameras": [
             {
                 "name": c.name,
+                "online": c.status() != "offline",
                 "status": c.status(),
                 "recording": bool(c.recording),
                 "labels": sorted({str(o["label"]) for o in c.objects}) if objects else [],

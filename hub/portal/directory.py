@@ -43,9 +43,9 @@ class BadMessage(ValueError):
 def parse_record(hub: str, payload: bytes) -> dict[str, Any]:
     """A hub's record, checked: its name matches the topic, every camera has a valid name."""
     body = _json(payload)
-    if body.get("hub") != hub:
-        raise BadMessage(f"the record under {hub!r} names hub {body.get('hub')!r}")
-    url = body.get("url")
+    if body.get("name") != hub:
+        raise BadMessage(f"the record under {hub!r} names hub {body.get('name')!r}")
+    url = body.get("public_url")
     if not isinstance(url, str) or (url and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url)):
         raise BadMessage(f"hub {hub!r} announced a URL that is not http(s): {str(url)[:80]!r}")
     cameras = body.get("cameras")

@@ -76,6 +76,7 @@ class Listener:
 
     def __init__(self, broker: Broker) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
+        self.times: list[float] = []  # monotonic time each message arrived
         self._lock = threading.Lock()
         self.client = paho.Client(CallbackAPIVersion.VERSION2)
         self.client.on_connect = lambda c, *_: c.subscribe("#", qos=1)
@@ -86,6 +87,7 @@ class Listener:
     def _got(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
         with self._lock:
             self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+            self.times.append(time.monotonic())
 
     def on(self, topic: str) -> list[bytes]:
         with self._lock:

@@ -243,7 +243,7 @@ def test_restarts_rebuild_the_picture_a_slow_hub_never_holds_the_portal_and_its_
     client.loop_start()
     gate = {"name": "gate", "status": "online", "recording": False, "labels": []}
     url = f"http://127.0.0.1:{silent.getsockname()[1]}"
-    record = {"hub": "stuck", "url": url, "version": "x", "cameras": [gate], "offers": {}}
+    record = {"name": "stuck", "public_url": url, "version": "x", "cameras": [gate], "offers": {}}
     client.publish("camnet/stuck/available", b"online", qos=1, retain=True).wait_for_publish(5)
     client.publish("camnet/stuck/hub", json.dumps(record).encode(), qos=1, retain=True).wait_for_publish(5)
     try:
