@@ -17,8 +17,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from http.client import HTTPResponse
 
 from common.throttle import Throttle
 from hub.frames import mjpeg_part
@@ -62,10 +63,10 @@ class Target:
         return urllib.request.Request(self.url + path, headers=headers)
 
 
-def open_upstream(target: Target, path: str, timeout: float = TIMEOUT) -> urllib.response.addinfourl:  # type: ignore[name-defined]
+def open_upstream(target: Target, path: str, timeout: float = TIMEOUT) -> HTTPResponse:
     """The hub's answer to ``path`` (raises Refused with what to tell the client)."""
     try:
-        return urllib.request.urlopen(target.request(path), timeout=timeout)  # type: ignore[no-any-return]
+        return urllib.request.urlopen(target.request(path), timeout=timeout)  # type: ignore[no-any-return]  # http(s): an HTTPResponse
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code in (401, 403):
@@ -97,7 +98,7 @@ class Feed:
     def start(self) -> None:
         self.thread.start()
 
-    def frames(self, stopping: threading.Event) -> Iterator[bytes]:
+    def frames(self, stopping: threading.Event) -> Generator[bytes, None, None]:
         """MJPEG parts for one viewer, newest frame first, until it leaves or the feed ends."""
         seen = 0
         while not stopping.is_set():

@@ -11,17 +11,18 @@ from __future__ import annotations
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from http.client import HTTPResponse
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from hub.frames import MJPEG_BOUNDARY
+from hub.portal.directory import LABEL
 from hub.portal.upstream import Feed, Feeds, Refused, open_upstream
 from hub.web.answers import error, number_arg
 
 bp = Blueprint("portal", __name__)
-LABEL = re.compile(r"[a-z][a-z _]{0,30}")
 MEDIA = ("snapshot.jpg", "thumb.jpg", "frame.jpg", "clip.mkv", "play")
 
 
@@ -56,10 +57,11 @@ def events_page() -> str:
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    portal = _portal()
-    ok = portal.directory.connected
-    body = {"status": "ok" if ok else "degraded", "broker": "connected" if ok else portal.directory.last_error}
-    return Response(jsonify(body).get_data(), status=200 if ok else 503, mimetype="application/json")
+    directory = _portal().directory
+    ok = directory.connected
+    response = jsonify({"status": "ok" if ok else "degraded", "broker": "connected" if ok else directory.last_error})
+    response.status_code = 200 if ok else 503
+    return response
 
 
 @bp.get("/api/hubs")
@@ -158,12 +160,9 @@ def event_media(hub: str, event_id: int, what: str) -> Response:
     return Response(body, mimetype=kind, headers={**headers, "Cache-Control": "private, max-age=60"})
 
 
-def _relay(upstream: Any) -> Iterator[bytes]:
+def _relay(upstream: HTTPResponse) -> Iterator[bytes]:
     with upstream:
-        while True:
-            chunk = upstream.read1(256 * 1024) if hasattr(upstream, "read1") else upstream.read(256 * 1024)
-            if not chunk:
-                return
+        while chunk := upstream.read1(256 * 1024):  # what has come, up to 256 KB: no waiting to fill it
             yield chunk
 
 
@@ -177,7 +176,7 @@ class _Watching:
 
     def __init__(self, feed: Feed, stopping: threading.Event) -> None:
         self._feed: Feed | None = feed
-        self._parts = feed.frames(stopping)
+        self._parts: Generator[bytes, None, None] = feed.frames(stopping)
 
     def __iter__(self) -> Iterator[bytes]:
         return self
@@ -188,5 +187,5 @@ class _Watching:
     def close(self) -> None:
         feed, self._feed = self._feed, None
         if feed is not None:
-            self._parts.close()  # type: ignore[attr-defined]
+            self._parts.close()
             feed.leave()

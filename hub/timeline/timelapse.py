@@ -55,7 +55,6 @@ class Timelapse:
         self.last: float | None = None  # monotonic time of the last frame kept
         self.synced_at = 0.0
         self.retry_at = -1e18
-        self.frames = 0  # frames written, all segments
 
     def record(self, frame: Kept, in_event: bool) -> None:
         fps = self.fps()
@@ -83,7 +82,6 @@ class Timelapse:
             self._failed(exc, frame.mono)
             return
         self.last = frame.mono
-        self.frames += 1
         if self.failing is not None:
             self._say(None)
         self.counters.timelapse_frames += 1

@@ -3,6 +3,7 @@ API callers and plain text for people and players."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, current_app, jsonify, request
@@ -43,3 +44,8 @@ def number_arg(name: str, kind: type, lo: float, hi: float) -> Any:
     if not lo <= value <= hi:
         raise ValueError(f"{name} must be between {lo:g} and {hi:g}, got {raw!r}")
     return value
+
+
+def file_name(camera: str) -> str:
+    """A camera's name as the start of a download's file name: letters, digits, _ and - only."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", camera).strip("_") or "camera"

@@ -21,6 +21,7 @@ from hub.events.clips import remux, replay
 from hub.events.index import RECORDING, Event
 from hub.frames import MJPEG_BOUNDARY, mjpeg_part
 from hub.web.answers import error as _error
+from hub.web.answers import file_name
 from hub.web.answers import number_arg as _number
 from hub.web.answers import services_of as _services
 
@@ -120,7 +121,7 @@ def clip(event_id: int) -> Response:
     if any(c.state == RECORDING for c in chosen):
         return _error(409, f"event {event_id} is still recording; download it once it has ended (replay works now)")
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(found.start))
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", found.camera).strip("_") or "camera"
+    safe = file_name(found.camera)
     name = f"{safe}-{stamp}" + (f"-{part}" if part is not None and len(clips) > 1 else "") + ".mkv"
     if len(chosen) == 1:
         return _file(chosen[0].path, "video/x-matroska", as_attachment=True, download_name=name)

@@ -5,7 +5,6 @@ Clips are found through the index by camera and time; nothing in a URL becomes a
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 
@@ -16,7 +15,7 @@ from hub.events.clips import mux
 from hub.timeline.frames import NEAR, estimate, frame_at, merged, sources
 from hub.timeline.spans import MAX_RANGE, Rolls, TooMuch, timeline
 from hub.web.answers import error as _error
-from hub.web.answers import number_arg
+from hub.web.answers import file_name, number_arg
 from hub.web.answers import services_of as _services
 
 bp = Blueprint("timeline", __name__)
@@ -108,7 +107,7 @@ def export(name: str) -> Response:
     if first is None:
         return _error(404, f"camera {name!r} recorded nothing between {start:.3f} and {end:.3f}")
     stamp = "-".join(time.strftime("%Y%m%d-%H%M%S", time.localtime(t)) for t in (start, end))
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "camera"
+    safe = file_name(name)
     created = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start)) + f".{int(start % 1 * 1e6):06d}Z"
 
     def timed() -> Iterator[tuple[float, bytes]]:
@@ -121,7 +120,7 @@ def export(name: str) -> Response:
             yield at - start, jpeg
 
     camera = hub.cameras.get(name)
-    fps = camera.fps() if camera is not None and camera.fps() > 0 else 15.0  # the rate players are told
+    fps = (camera.fps() if camera is not None else 0.0) or 15.0  # the rate players are told
     return Response(
         mux(timed(), fps, {"title": f"{name} {stamp}", "creation_time": created}),
         mimetype="video/x-matroska",
